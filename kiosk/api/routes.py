@@ -1,0 +1,133 @@
+"""API routes. Each validates its JSON, calls one service and shapes the answer."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+
+from pos.errors import DomainError
+from pos.models import Plan, Sale
+from pos.money import parse_amount
+from pos.services import catalog, checkout, lines, sales
+from pos.services.terminals import terminal_by_code
+
+from ..auth import token_required
+from ..database import unit_of_work
+from . import bp
+from .openapi import openapi_document
+
+
+def plan_json(plan: Plan) -> dict:
+    """A plan as the API shows it."""
+    quote = checkout.quote(plan, current_app.config["STORE"])
+    return {"id": plan.carrier_plan_id, "name": plan.name_en, "names": {"en": plan.name_en, "zh": plan.name_zh,
+                                                                         "es": plan.name_es},
+            "price_minor": plan.price_minor, "total_minor": quote.total_minor, "currency": plan.currency,
+            "price_version": plan.price_version, "validity_days": plan.validity_days, "data_mb": plan.data_mb,
+            "voice_min": plan.voice_min, "sms": plan.sms, "requires_id": plan.requires_id}
+
+
+def sale_json(sale: Sale) -> dict:
+    """A sale as the API shows it; card data is only ever the last four digits."""
+    pay = sale.payment
+    payment = {"method": pay.method, "amount_minor": pay.amount_minor} if pay else None
+    if pay and pay.method == "cash":
+        payment.update(tendered_minor=pay.tendered_minor, change_minor=pay.change_minor)
+    elif pay and pay.method == "card":
+        payment.update(last4=pay.card_last4, approval_code=pay.approval_code)
+    return {"id": sale.id, "status": sale.status, "status_reason": sale.status_reason,
+            "receipt_number": sale.receipt_number, "line": sale.line, "line_kind": sale.line_kind,
+            "plan_id": sale.carrier_plan_id, "price_version": sale.price_version, "currency": sale.currency,
+            "subtotal_minor": sale.subtotal_minor, "fees_minor": sale.fees_minor,
+            "charges": [{"code": c.code, "name": c.name, "amount_minor": c.amount_minor} for c in sale.charges],
+            "total_minor": sale.total_minor, "change_minor": pay.change_minor if pay else None,
+            "payment": payment, "restores_service": sale.restores_service,
+            "new_expires_at": sale.new_expires_at.isoformat() if sale.new_expires_at else None,
+            "created_at": sale.created_at.isoformat()}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/plans")
+@token_required()
+def plans():
+    """Plans on sale."""
+    return jsonify({"plans": [plan_json(p) for p in catalog.active_plans()]})
+
+
+@bp.get("/lines/<path:line_text>")
+@token_required()
+def line(line_text: str):
+    """The parsed line and its last known status."""
+    parsed = sales.parse_line_or_refuse(line_text, current_app.config["STORE"].default_region)
+    snap = lines.last_snapshot(parsed)
+    return jsonify({"line": parsed.value, "kind": parsed.kind, "display": parsed.display,
+                    "status": snap.status if snap else "UNKNOWN",
+                    "expires_at": snap.expires_at.isoformat() if snap and snap.expires_at else None,
+                    "checked_at": snap.checked_at.isoformat() if snap else None,
+                    "restores_service": bool(snap and snap.restores_service)})
+
+
+def _object(body: dict, key: str) -> dict:
+    value = body.get(key)
+    if not isinstance(value, dict):
+        raise DomainError("validation_failed", "“%(key)s” must be an object.", field=key, key=key)
+    return value
+
+
+def _text(obj: dict, key: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise DomainError("validation_failed", "“%(key)s” must be a string.", field=key, key=key)
+    return value
+
+
+@bp.post("/renewals")
+@token_required()
+@unit_of_work
+def create_renewal():
+    """Sell a renewal; ``Idempotency-Key`` makes a retried request return the same sale."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise DomainError("idempotency_key_required", "The Idempotency-Key header is required.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise DomainError("validation_failed", "The body must be a JSON object.")
+    store = current_app.config["STORE"]
+    pay = _object(body, "payment")
+    method = _text(pay, "method")
+    tendered = None
+    if method == "cash":
+        raw = pay.get("tendered_minor")
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise DomainError("invalid_amount", "“tendered_minor” must be a whole number of minor units.",
+                              field="tendered_minor")
+        tendered = parse_amount(raw, store.currency, field="tendered_minor")
+    payment = checkout.make_payment(method, tendered_minor=tendered, approval_code=_text(pay, "approval_code"),
+                                    last4=_text(pay, "last4"))
+    id_check = None
+    if body.get("id_check") is not None:
+        idc = _object(body, "id_check")
+        id_check = checkout.make_id_check(_text(idc, "document_type"), _text(idc, "country"),
+                                          _text(idc, "last4"), idc.get("seen") is True)
+    terminal_code = _text(body, "terminal") or current_app.config["KIOSK"]["server"]["terminal"]
+    sale, created = sales.renew(store=store, terminal=terminal_by_code(terminal_code), staff=g.staff,
+                                channel="api", line_text=_text(body, "line") or "",
+                                plan_ref=_text(body, "plan_id") or "", payment=payment, id_check=id_check,
+                                idempotency_key=key)
+    response = jsonify(sale_json(sale))
+    response.status_code = 201 if created else 200
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/renewals/{sale.id}"
+    return response
+
+
+@bp.get("/renewals/<sale_id>")
+@token_required()
+def get_renewal(sale_id: str):
+    """A sale and its carrier status, by id or receipt number."""
+    return jsonify(sale_json(sales.find_sale(sale_id)))

@@ -1,0 +1,286 @@
+"""The `kiosk` command: demo, run, db, seed, staff, token."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from datetime import timedelta
+
+import click
+from flask import Flask
+
+from pos.db import db, utcnow
+from pos.errors import DomainError
+
+from .config import ConfigError
+
+DEMO_STAFF = (("manager", "manager", "2468"), ("clerk", "clerk", "1357"))
+DEMO_LINES = (("+14155550123", "ACTIVE", 12), ("+14155550124", "GRACE", -2), ("+14155550125", "EXPIRED", -20),
+              ("+14155550126", "SUSPENDED", -5), ("89014103211118510720", "ACTIVE", 12))
+
+
+def _app(ctx: click.Context) -> Flask:
+    from . import create_app
+
+    if ctx.obj is None:
+        try:
+            ctx.obj = create_app(instance=ctx.find_root().params.get("instance"))
+        except ConfigError as exc:
+            raise click.ClickException(f"configuration: {exc}") from None
+    return ctx.obj
+
+
+def _fail_on_domain_error(fn):
+    try:
+        return fn()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.option("--instance", envvar="KIOSK_INSTANCE", type=click.Path(file_okay=False),
+              help="Instance folder (default ./instance, or $KIOSK_INSTANCE).")
+@click.pass_context
+def main(ctx: click.Context, instance: str | None) -> None:
+    """Point of sale for prepaid SIM renewals."""
+    ctx.obj = None
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+def upgrade_database(app: Flask) -> None:
+    """Apply every Alembic migration to the app's database."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+
+
+def database_state(app: Flask) -> str:
+    """``missing``, ``behind`` or ``current``: whether the schema is at the latest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    with app.app_context():
+        with db.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return "missing"
+            current = set(MigrationContext.configure(conn).get_current_heads())
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config(
+            app.extensions["migrate"].directory))
+        return "current" if current == set(script.get_heads()) else "behind"
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or upgrade the database schema to the latest version."""
+    app = _app(ctx)
+    upgrade_database(app)
+    _sync_terminals(app)
+    click.echo(f"Database is up to date: {_safe_url(app)}")
+
+
+def _safe_url(app: Flask) -> str:
+    with app.app_context():
+        return db.engine.url.render_as_string(hide_password=True)
+
+
+def _sync_terminals(app: Flask) -> None:
+    from pos.services.terminals import ensure_terminals
+
+    with app.app_context():
+        ensure_terminals([(t["code"], t["name"], t.get("kind", "counter")) for t in app.config["KIOSK"]["terminals"]])
+        db.session.commit()
+
+
+def seed_demo(app: Flask) -> list[tuple[str, str, str | None]]:
+    """Demo plans, staff and line snapshots; returns (name, role, pin or None if it existed)."""
+    from pos.identifiers import parse_line
+    from pos.services import catalog, lines, staff
+
+    result = []
+    with app.app_context():
+        catalog.seed_demo_plans(app.config["STORE"].currency)
+        n = app.config["KIOSK"]["security"]["pin_scrypt_n"]
+        for name, role, pin in DEMO_STAFF:
+            try:
+                staff.find_staff(name)
+                result.append((name, role, None))
+            except DomainError:
+                staff.add_staff(name, role, pin, scrypt_n=n)
+                result.append((name, role, pin))
+        now = utcnow()
+        for text, status, days in DEMO_LINES:
+            line = parse_line(text, "US")
+            if lines.last_snapshot(line) is None:
+                lines.record_snapshot(line, status, now + timedelta(days=days), checked_at=now - timedelta(hours=3))
+        db.session.commit()
+    return result
+
+
+@main.command("seed")
+@click.option("--demo", is_flag=True, required=True, help="Demo plans, staff and lines.")
+@click.pass_context
+def seed(ctx: click.Context, demo: bool) -> None:
+    """Load demo data (idempotent)."""
+    app = _app(ctx)
+    _require_current(app)
+    for name, role, pin in seed_demo(app):
+        click.echo(f"  {role:8} {name:10} PIN {pin}" if pin else f"  {role:8} {name:10} (already there)")
+
+
+def _require_current(app: Flask) -> None:
+    state = database_state(app)
+    if state != "current":
+        what = "has no schema" if state == "missing" else "is not at the latest migration"
+        raise click.ClickException(f"the database {what} ({_safe_url(app)}). Run: kiosk db upgrade")
+
+
+def serve(app: Flask, host: str, port: int, *, demo: bool, banner) -> None:
+    """Serve with waitress until Ctrl-C or SIGTERM, with background services beside it."""
+    from waitress import create_server
+
+    from .runtime import start_background, stop_background
+
+    server = create_server(app, host=host, port=port, threads=app.config["KIOSK"]["server"]["threads"],
+                           ident="kiosk")
+    services = start_background(app, demo=demo)
+
+    def _stop(*_args):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    banner(f"http://{host}:{server.effective_port}/")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        stop_background(services)
+        click.echo("Stopped.")
+
+
+@main.command("run")
+@click.option("--host", help="Address to listen on (default from [server] host).")
+@click.option("--port", type=int, help="Port (default from [server] port).")
+@click.pass_context
+def run(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Production server (waitress). Refuses to start on a database that is not migrated."""
+    app = _app(ctx)
+    _require_current(app)
+    _sync_terminals(app)
+    cfg = app.config["KIOSK"]["server"]
+    serve(app, host or cfg["host"], cfg["port"] if port is None else port, demo=False,
+          banner=lambda url: click.echo(f"Serving on {url}  (Ctrl-C to stop)"))
+
+
+@main.command("demo")
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, port: int) -> None:
+    """Create the instance folder, migrate, seed demo data and serve on 127.0.0.1."""
+    app = _app(ctx)
+    click.echo(f"Instance folder: {app.instance_path}")
+    upgrade_database(app)
+    _sync_terminals(app)
+    seeded = seed_demo(app)
+
+    def banner(url: str) -> None:
+        click.echo("\nDemo staff (tap the name, type the PIN):")
+        for name, role, pin in seeded:
+            shown = pin or next(p for n, _r, p in DEMO_STAFF if n == name) + " (unless changed)"
+            click.echo(f"  {role:8} {name:10} PIN {shown}")
+        click.echo(f"\nOpen {url} in a browser.  Ctrl-C stops the demo.\n")
+
+    serve(app, "127.0.0.1", port, demo=True, banner=banner)
+
+
+@main.group("staff")
+def staff_group() -> None:
+    """Staff accounts."""
+
+
+@staff_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["clerk", "manager"]), default="clerk", show_default=True)
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4-8 digits.")
+@click.option("--locale", type=click.Choice(["en", "zh", "es"]), default="en", show_default=True)
+@click.pass_context
+def staff_add(ctx: click.Context, name: str, role: str, pin: str, locale: str) -> None:
+    """Add a clerk or manager."""
+    from pos.services import staff
+
+    app = _app(ctx)
+    _require_current(app)
+    with app.app_context():
+        _fail_on_domain_error(lambda: staff.add_staff(name, role, pin, locale=locale,
+                                                      scrypt_n=app.config["KIOSK"]["security"]["pin_scrypt_n"]))
+        db.session.commit()
+    click.echo(f"Added {role} {name}.")
+
+
+@staff_group.command("list")
+@click.pass_context
+def staff_list(ctx: click.Context) -> None:
+    """List staff."""
+    from pos.services import staff
+
+    app = _app(ctx)
+    _require_current(app)
+    with app.app_context():
+        now = utcnow()
+        for s in staff.list_staff():
+            flags = [] if s.active else ["inactive"]
+            if s.locked_until and s.locked_until > now:
+                flags.append(f"locked until {s.locked_until:%H:%M} UTC")
+            click.echo(f"{s.name:20} {s.role:8} {s.locale:3} {' '.join(flags)}".rstrip())
+
+
+@staff_group.command("reset-pin")
+@click.argument("name")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4-8 digits.")
+@click.pass_context
+def staff_reset_pin(ctx: click.Context, name: str, pin: str) -> None:
+    """Set a new PIN and lift a lockout."""
+    from pos.services import staff
+
+    app = _app(ctx)
+    _require_current(app)
+    with app.app_context():
+        member = _fail_on_domain_error(lambda: staff.find_staff(name))
+        _fail_on_domain_error(lambda: staff.reset_pin(member, pin,
+                                                      scrypt_n=app.config["KIOSK"]["security"]["pin_scrypt_n"]))
+        db.session.commit()
+    click.echo(f"New PIN set for {name}.")
+
+
+@main.group("token")
+def token_group() -> None:
+    """API tokens."""
+
+
+@token_group.command("create")
+@click.option("--staff", "staff_name", required=True, help="Staff member the token acts as.")
+@click.option("--label", default="", help="What the token is for.")
+@click.pass_context
+def token_create(ctx: click.Context, staff_name: str, label: str) -> None:
+    """Print a new API token (shown once; only its hash is kept)."""
+    from pos.services import staff
+
+    app = _app(ctx)
+    _require_current(app)
+    with app.app_context():
+        member = _fail_on_domain_error(lambda: staff.find_staff(staff_name))
+        secret = staff.create_token(member, label=label)
+        db.session.commit()
+    click.echo(secret)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

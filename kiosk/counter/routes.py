@@ -1,0 +1,161 @@
+"""Routes of the counter: validate, load, call one service, render or redirect."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from pos.db import db
+from pos.errors import DomainError
+from pos.money import parse_amount
+from pos.services import catalog, checkout, lines, sales
+from pos.services.terminals import terminal_by_code
+
+from ..auth import staff_required
+from ..database import unit_of_work
+from ..i18n import age_text, error_message
+from ..receipts import build_receipt
+from . import bp
+
+
+def _store():
+    return current_app.config["STORE"]
+
+
+def _terminal():
+    return terminal_by_code(current_app.config["KIOSK"]["server"]["terminal"])
+
+
+@bp.get("/")
+@staff_required()
+def start():
+    """Line entry: the field a keyboard-wedge scanner types into."""
+    return render_template("counter/start.html", recent=sales.recent_sales(_terminal(), limit=8))
+
+
+@bp.get("/line")
+@staff_required()
+def line():
+    """The line's last known status and the plans on sale."""
+    text = request.args.get("line", "")
+    try:
+        parsed = sales.parse_line_or_refuse(text, _store().default_region)
+    except DomainError as exc:
+        return render_template("counter/start.html", error=error_message(exc), line_text=text,
+                               recent=sales.recent_sales(_terminal(), limit=8)), 422
+    snapshot = lines.last_snapshot(parsed)
+    return render_template("counter/line.html", line=parsed, snapshot=snapshot,
+                           snapshot_age=age_text(snapshot.checked_at) if snapshot else None,
+                           plans=[(p, checkout.quote(p, _store())) for p in catalog.active_plans()])
+
+
+def _checkout_context(line_text: str, plan_ref: str):
+    parsed = sales.parse_line_or_refuse(line_text, _store().default_region)
+    plan = catalog.plan_for_sale(plan_ref)
+    return {"line": parsed, "plan": plan, "quote": checkout.quote(plan, _store()),
+            "snapshot": lines.last_snapshot(parsed), "id_types": checkout.ID_DOCUMENT_TYPES}
+
+
+@bp.get("/checkout")
+@staff_required()
+def checkout_form():
+    """The plan's price, the ID check when the plan needs one, and payment."""
+    try:
+        context = _checkout_context(request.args.get("line", ""), request.args.get("plan", ""))
+    except DomainError as exc:
+        return render_template("error.html", message=error_message(exc), status=422), 422
+    return render_template("counter/checkout.html", sale_key=str(uuid.uuid4()), form={}, **context)
+
+
+@bp.post("/checkout")
+@staff_required()
+@unit_of_work
+def checkout_post():
+    """Take the payment and record the sale; a second tap of Pay finds the first sale."""
+    form = request.form
+    try:
+        context = _checkout_context(form.get("line", ""), form.get("plan", ""))
+    except DomainError as exc:
+        return render_template("error.html", message=error_message(exc), status=422), 422
+    store = _store()
+    try:
+        method = form.get("method")
+        tendered = parse_amount(form.get("tendered", ""), store.currency, field="tendered") \
+            if method == "cash" else None
+        payment = checkout.make_payment(method, tendered_minor=tendered, approval_code=form.get("approval_code"),
+                                        last4=form.get("last4"))
+        id_check = None
+        if context["plan"].requires_id:
+            id_check = checkout.make_id_check(form.get("document_type"), form.get("country"),
+                                              form.get("id_last4"), form.get("seen") == "yes")
+        sale, _created = sales.renew(store=store, terminal=_terminal(), staff=g.staff, channel="counter",
+                                     line_text=form.get("line", ""), plan_ref=form.get("plan"),
+                                     payment=payment, id_check=id_check,
+                                     idempotency_key=form.get("sale_key", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        safe_form = {k: v for k, v in form.items() if k in ("method", "tendered", "document_type", "country")}
+        return render_template("counter/checkout.html", sale_key=form.get("sale_key") or str(uuid.uuid4()),
+                               error=error_message(exc), error_field=exc.field, form=safe_form,
+                               **_checkout_context(form.get("line", ""), form.get("plan", ""))), 422
+    return redirect(url_for("counter.sale", sale_id=sale.id, done=1))
+
+
+@bp.get("/sales/<sale_id>")
+@staff_required()
+def sale(sale_id: str):
+    """The sale's confirmation: change due, status, the receipt as printed."""
+    found = sales.find_sale(sale_id)
+    return render_template("counter/sale.html", sale=found, receipt=build_receipt(found, _store()),
+                           just_sold=request.args.get("done") == "1")
+
+
+@bp.post("/sales/<sale_id>/reprint")
+@staff_required()
+@unit_of_work
+def reprint(sale_id: str):
+    """Queue a copy of the receipt."""
+    found = sales.find_sale(sale_id)
+    sales.reprint(found, _terminal(), staff=g.staff)
+    return redirect(url_for("counter.sale", sale_id=found.id, reprinted=1))
+
+
+@bp.get("/lookup")
+@staff_required()
+def lookup():
+    """Find a past sale by receipt number, typed or scanned from the receipt's QR code."""
+    query = request.args.get("q", "").strip()
+    if not query:
+        return render_template("counter/lookup.html", recent=sales.recent_sales(limit=20))
+    try:
+        found = sales.find_sale(query)
+    except DomainError as exc:
+        return render_template("counter/lookup.html", error=error_message(exc), q=query,
+                               recent=sales.recent_sales(limit=20)), 404
+    return redirect(url_for("counter.sale", sale_id=found.id))
+
+
+@bp.app_template_global()
+def id_type_label(code: str) -> str:
+    """Translated name of an ID document type."""
+    return {"passport": gettext("Passport"), "national_id": gettext("National ID card"),
+            "drivers_license": gettext("Driver's license"),
+            "residence_permit": gettext("Residence permit")}.get(code, code)
+
+
+@bp.app_template_global()
+def line_status_label(status: str | None) -> str:
+    """Translated carrier status of a line."""
+    return {"ACTIVE": gettext("Active"), "GRACE": gettext("Grace period"), "EXPIRED": gettext("Expired"),
+            "SUSPENDED": gettext("Suspended"), "TERMINATED": gettext("Terminated")}.get(status or "",
+                                                                                      gettext("Unknown"))
+
+
+@bp.app_template_global()
+def sale_status_label(status: str) -> str:
+    """Translated status of a sale."""
+    return {"pending": gettext("Pending carrier confirmation"), "confirmed": gettext("Confirmed"),
+            "needs_refund": gettext("Needs refund"), "needs_attention": gettext("Needs attention"),
+            "refunded": gettext("Refunded")}.get(status, status)

@@ -1,0 +1,68 @@
+"""Languages: Flask-Babel wiring, the locale of the person in front of the screen, and formatting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, g, request, session
+from flask_babel import Babel, format_datetime, gettext
+
+from pos.errors import DomainError
+from pos.money import format_money
+
+babel = Babel()
+#: Locale names used in the UI mapped to what Babel's catalogs are called.
+BABEL_LOCALES = {"en": "en", "zh": "zh_Hans", "es": "es"}
+LANGUAGE_NAMES = {"en": "English", "zh": "简体中文", "es": "Español"}
+
+
+def current_language() -> str:
+    """``en``, ``zh`` or ``es``: the signed-in clerk's choice, else this browser's, else the store's first."""
+    offered = current_app.config["KIOSK"]["ui"]["languages"]
+    staff = g.get("staff")
+    if staff is not None and staff.locale in offered:
+        return staff.locale
+    chosen = session.get("lang")
+    if chosen in offered:
+        return chosen
+    if request:
+        best = request.accept_languages.best_match(offered)
+        if best:
+            return best
+    return offered[0]
+
+
+def _select_locale() -> str:
+    return BABEL_LOCALES[current_language()]
+
+
+def _select_timezone() -> str:
+    return current_app.config["KIOSK"]["store"]["timezone"]
+
+
+def init_app(app) -> None:
+    """Register Babel and the template helpers for money, times and translated errors."""
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
+                   default_translation_directories="translations")
+    app.jinja_env.filters["money"] = lambda minor, currency=None: format_money(
+        minor, currency or app.config["KIOSK"]["store"]["currency"])
+    app.jinja_env.filters["local_dt"] = lambda dt, fmt="medium": format_datetime(dt, fmt) if dt else ""
+    app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+
+
+def error_message(exc: DomainError) -> str:
+    """A domain error's message in the current language."""
+    return gettext(exc.message, **exc.params)
+
+
+def age_text(then: datetime, now: datetime | None = None) -> str:
+    """How long ago ``then`` was, in words a clerk reads at a glance ("5 min ago")."""
+    seconds = int(((now or datetime.now(UTC)) - then).total_seconds())
+    if seconds < 60:
+        return gettext("just now")
+    if seconds < 3600:
+        return gettext("%(n)d min ago", n=seconds // 60)
+    if seconds < 86400:
+        return gettext("%(n)d h ago", n=seconds // 3600)
+    return gettext("%(n)d days ago", n=seconds // 86400)

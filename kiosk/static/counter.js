@@ -1,0 +1,108 @@
+// Counter screens: PIN pad, one-tap payment, change due, cash/card switch, keyboard-wedge scanner.
+// Plain JavaScript, no build step; the server stays the authority on every amount and rule.
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  function pinpad() {
+    document.querySelectorAll(".pinpad").forEach(function (pad) {
+      var input = pad.closest("form").querySelector("[name=" + pad.dataset.target + "]");
+      pad.addEventListener("click", function (ev) {
+        var b = ev.target.closest("button");
+        if (!b || !input) return;
+        if (b.dataset.digit !== undefined && input.value.length < 8) input.value += b.dataset.digit;
+        if (b.hasAttribute("data-clear")) input.value = input.value.slice(0, -1);
+        input.focus();
+      });
+    });
+  }
+
+  // A second tap on Pay while the first is in flight does nothing; the server's sale key makes
+  // a resubmission after a reload return the first sale anyway.
+  function oneSubmit() {
+    document.querySelectorAll("form[data-one-submit]").forEach(function (form) {
+      form.addEventListener("submit", function (ev) {
+        if (form.dataset.sent) { ev.preventDefault(); return; }
+        form.dataset.sent = "1";
+        setTimeout(function () {
+          form.querySelectorAll("button").forEach(function (b) { b.disabled = true; b.classList.add("busy"); });
+        }, 0);
+      });
+    });
+  }
+
+  function toMinor(text, exp) {
+    var cleaned = (text || "").replace(/[^0-9.]/g, "");
+    if (!/^\d*(\.\d*)?$/.test(cleaned) || cleaned === "" || cleaned === ".") return null;
+    var parts = cleaned.split(".");
+    var frac = (parts[1] || "").padEnd(exp, "0");
+    if (frac.length > exp) return null;
+    return parseInt(parts[0] || "0", 10) * Math.pow(10, exp) + (exp ? parseInt(frac, 10) : 0);
+  }
+
+  function fromMinor(minor, exp) {
+    var s = String(Math.abs(minor)).padStart(exp + 1, "0");
+    return (minor < 0 ? "-" : "") + (exp ? s.slice(0, -exp) + "." + s.slice(-exp) : s);
+  }
+
+  function checkout() {
+    var form = document.querySelector("form.checkout");
+    if (!form) return;
+    var total = parseInt(form.dataset.totalMinor, 10);
+    var exp = parseInt(form.dataset.exponent, 10);
+    var tendered = form.querySelector("[name=tendered]");
+    var change = form.querySelector("[data-change]");
+    function showChange() {
+      var minor = toMinor(tendered.value, exp);
+      if (minor === null) { change.textContent = "—"; change.className = ""; return; }
+      change.textContent = fromMinor(minor - total, exp);
+      change.className = minor < total ? "short" : "";
+    }
+    function showMethod() {
+      var method = (form.querySelector("[name=method]:checked") || {}).value;
+      form.querySelector(".pay.cash").hidden = method !== "cash";
+      form.querySelector(".pay.card-pay").hidden = method !== "card";
+      tendered.required = method === "cash";
+      form.querySelector("[name=approval_code]").required = method === "card";
+      form.querySelector("[name=last4]").required = method === "card";
+      (method === "cash" ? tendered : form.querySelector("[name=approval_code]")).focus();
+    }
+    form.querySelectorAll("[name=method]").forEach(function (r) { r.addEventListener("change", showMethod); });
+    form.querySelectorAll("[data-tender]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        tendered.value = fromMinor(parseInt(b.dataset.tender, 10), exp);
+        showChange();
+      });
+    });
+    tendered.addEventListener("input", showChange);
+    showMethod();
+    showChange();
+  }
+
+  // A keyboard-wedge scanner types fast and ends with Enter. When nothing editable has focus,
+  // collect such a burst and put it in the screen's scan field.
+  function wedgeScanner() {
+    var target = document.querySelector("form[data-scan-target]");
+    if (!target) return;
+    var input = target.querySelector("input:not([type=hidden])");
+    var buffer = "", last = 0;
+    document.addEventListener("keydown", function (ev) {
+      var el = document.activeElement;
+      if (el && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) return;
+      var now = Date.now();
+      if (now - last > 80) buffer = "";
+      last = now;
+      if (ev.key === "Enter") {
+        if (buffer.length >= 6) { input.value = buffer; ev.preventDefault(); target.submit(); }
+        buffer = "";
+      } else if (ev.key.length === 1) {
+        buffer += ev.key;
+      }
+    });
+  }
+
+  onReady(function () { pinpad(); oneSubmit(); checkout(); wedgeScanner(); });
+})();

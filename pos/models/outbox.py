@@ -1,0 +1,33 @@
+"""The outbox: renewals waiting to reach the carrier, written in the sale's own transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import UTCDateTime, db, utcnow
+
+OUTBOX_STATES = ("pending", "in_flight", "done", "failed")
+
+
+class OutboxEntry(db.Model):
+    """One message to deliver. ``priority`` 0 goes first (service restores), then 1.
+
+    The sync service claims due entries by setting ``claimed_by``/``claimed_until``; a claim that
+    expires (a crashed worker) makes the entry due again, and the sale's id keeps resends idempotent.
+    """
+
+    __tablename__ = "outbox_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="renewal")
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_until = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

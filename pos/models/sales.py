@@ -1,0 +1,96 @@
+"""A sale (one renewal), its charges and its payment."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import UTCDateTime, db, utcnow
+from .catalog import Plan
+from .staff import Staff
+from .terminal import Terminal
+
+#: pending: queued for the carrier; confirmed: carrier renewed the line; needs_refund: the carrier
+#: declined or reversed it; needs_attention: a human must look; refunded: money given back.
+SALE_STATUSES = ("pending", "confirmed", "needs_refund", "needs_attention", "refunded")
+
+
+class Sale(db.Model):
+    """One renewal sold. ``id`` is a UUID and is the carrier's external id and idempotency key."""
+
+    __tablename__ = "sale"
+    __table_args__ = (UniqueConstraint("terminal_id", "receipt_seq"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10), default="counter")
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminal.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    receipt_seq: Mapped[int] = mapped_column(Integer)
+    receipt_number: Mapped[str] = mapped_column(String(24), unique=True)
+    line_kind: Mapped[str] = mapped_column(String(8))
+    line: Mapped[str] = mapped_column(String(24), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    carrier_plan_id: Mapped[str] = mapped_column(String(64))
+    price_version: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(Integer)
+    fees_minor: Mapped[int] = mapped_column(Integer)
+    total_minor: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    restores_service: Mapped[bool] = mapped_column(default=False)
+    new_expires_at = mapped_column(UTCDateTime, nullable=True)
+    # ID check, stored masked: document type, issuing country, last four characters, who saw it.
+    id_document_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    id_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    id_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    id_seen_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    confirmed_at = mapped_column(UTCDateTime, nullable=True)
+
+    plan: Mapped[Plan] = relationship()
+    terminal: Mapped[Terminal] = relationship()
+    staff: Mapped[Staff | None] = relationship(foreign_keys=[staff_id])
+    charges: Mapped[list[SaleCharge]] = relationship(back_populates="sale", order_by="SaleCharge.id",
+                                                     cascade="all, delete-orphan")
+    payments: Mapped[list[Payment]] = relationship(back_populates="sale", order_by="Payment.id",
+                                                   cascade="all, delete-orphan")
+
+    @property
+    def payment(self) -> Payment | None:
+        """The sale's payment (one per sale today)."""
+        return self.payments[0] if self.payments else None
+
+
+class SaleCharge(db.Model):
+    """A fee or tax added to the plan price, e.g. a prepaid wireless 911 fee."""
+
+    __tablename__ = "sale_charge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(80))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+
+    sale: Mapped[Sale] = relationship(back_populates="charges")
+
+
+class Payment(db.Model):
+    """Cash (tendered and change) or card (approval code and last four digits only, never a number)."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    tendered_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    change_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    approval_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    sale: Mapped[Sale] = relationship(back_populates="payments")

@@ -1,0 +1,1 @@
+"""Business operations: plain functions that take who acts, flush, never commit."""

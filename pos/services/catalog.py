@@ -1,0 +1,59 @@
+"""The local plan catalog."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..db import db
+from ..errors import DomainError
+from ..models import Plan
+
+#: Demo catalog, the same plans as the sandbox carrier offers (carrier/ holds the carrier's copy).
+DEMO_PLANS = (
+    dict(carrier_plan_id="US-7D-5GB", name_en="USA 7 days · 5 GB", name_zh="美国 7天 5GB",
+         name_es="EE. UU. 7 días · 5 GB", price_minor=1500, wholesale_minor=1100, validity_days=7,
+         data_mb=5120, voice_min=100, sms=100, requires_id=False, sort_order=10),
+    dict(carrier_plan_id="US-15D-10GB", name_en="USA 15 days · 10 GB", name_zh="美国 15天 10GB",
+         name_es="EE. UU. 15 días · 10 GB", price_minor=2500, wholesale_minor=1800, validity_days=15,
+         data_mb=10240, voice_min=300, sms=300, requires_id=False, sort_order=20),
+    dict(carrier_plan_id="US-30D-20GB", name_en="USA 30 days · 20 GB", name_zh="美国 30天 20GB",
+         name_es="EE. UU. 30 días · 20 GB", price_minor=3500, wholesale_minor=2600, validity_days=30,
+         data_mb=20480, voice_min=1000, sms=1000, requires_id=True, sort_order=30),
+    dict(carrier_plan_id="US-30D-UNL", name_en="USA 30 days · Unlimited", name_zh="美国 30天 无限流量",
+         name_es="EE. UU. 30 días · Ilimitado", price_minor=4500, wholesale_minor=3300, validity_days=30,
+         data_mb=-1, voice_min=-1, sms=-1, requires_id=True, sort_order=40),
+    dict(carrier_plan_id="US-90D-50GB", name_en="USA 90 days · 50 GB", name_zh="美国 90天 50GB",
+         name_es="EE. UU. 90 días · 50 GB", price_minor=9900, wholesale_minor=7400, validity_days=90,
+         data_mb=51200, voice_min=3000, sms=3000, requires_id=True, sort_order=50),
+)
+DEMO_PRICE_VERSION = "2026-11-01"
+
+
+def active_plans() -> list[Plan]:
+    """Plans on sale, in display order."""
+    return list(db.session.scalars(select(Plan).where(Plan.active).order_by(Plan.sort_order, Plan.id)))
+
+
+def plan_for_sale(ref: str | int | None) -> Plan:
+    """The active plan a sale names, by carrier plan id or local id; refuses unknown or withdrawn plans."""
+    plan = None
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        plan = db.session.get(Plan, int(ref))
+    if plan is None and isinstance(ref, str) and ref:
+        plan = db.session.scalar(select(Plan).where(Plan.carrier_plan_id == ref[:64]))
+    if plan is None or not plan.active:
+        raise DomainError("plan_unavailable", "This plan is not on sale. Choose another plan.",
+                          status=422, field="plan_id")
+    return plan
+
+
+def seed_demo_plans(currency: str) -> int:
+    """Add the demo plans that are missing; returns how many were added."""
+    existing = set(db.session.scalars(select(Plan.carrier_plan_id)))
+    added = 0
+    for spec in DEMO_PLANS:
+        if spec["carrier_plan_id"] not in existing:
+            db.session.add(Plan(currency=currency, price_version=DEMO_PRICE_VERSION, **spec))
+            added += 1
+    db.session.flush()
+    return added

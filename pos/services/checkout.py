@@ -1,0 +1,123 @@
+"""Validated inputs for a sale: the payment and the ID check, and the price breakdown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from ..errors import DomainError
+from ..models import Plan
+from ..money import percent_of
+from ..sensitive import refuse_card_numbers
+from ..store import StoreSettings
+
+ID_DOCUMENT_TYPES = ("passport", "national_id", "drivers_license", "residence_permit")
+_APPROVAL = re.compile(r"^[A-Za-z0-9]{4,12}$")
+_LAST4 = re.compile(r"^\d{4}$")
+_ID_LAST4 = re.compile(r"^[A-Za-z0-9]{4}$")
+
+
+@dataclass(frozen=True)
+class CashPayment:
+    """Cash handed over by the customer."""
+
+    tendered_minor: int
+    method: str = "cash"
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    """A card paid on the store's own terminal: we keep only what the slip shows."""
+
+    approval_code: str
+    last4: str
+    method: str = "card"
+
+
+@dataclass(frozen=True)
+class IdCheck:
+    """What the clerk saw of the customer's ID; nothing more than this is stored."""
+
+    document_type: str
+    country: str
+    last4: str
+    seen: bool
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One priced part of a sale beyond the plan price."""
+
+    code: str
+    name: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Price breakdown of a plan in a store: subtotal, charges, total."""
+
+    currency: str
+    subtotal_minor: int
+    charges: tuple[Charge, ...]
+
+    @property
+    def fees_minor(self) -> int:
+        """All charges added together."""
+        return sum(c.amount_minor for c in self.charges)
+
+    @property
+    def total_minor(self) -> int:
+        """What the customer pays."""
+        return self.subtotal_minor + self.fees_minor
+
+
+def quote(plan: Plan, store: StoreSettings) -> Quote:
+    """Price ``plan`` with the store's fee and tax rules (the one place sale arithmetic happens)."""
+    charges = []
+    for rule in store.charges:
+        amount = percent_of(plan.price_minor, rule.rate_percent) if rule.kind == "percent" else rule.amount_minor
+        charges.append(Charge(rule.code, rule.name, amount))
+    return Quote(plan.currency, plan.price_minor, tuple(charges))
+
+
+def make_payment(method: str | None, *, tendered_minor: int | None = None, approval_code: str | None = None,
+                 last4: str | None = None) -> CashPayment | CardPayment:
+    """Build a payment from raw fields, refusing anything that looks like a card number."""
+    if method == "cash":
+        if tendered_minor is None:
+            raise DomainError("invalid_amount", "Enter the cash the customer handed over.", field="tendered")
+        return CashPayment(tendered_minor)
+    if method == "card":
+        approval_code = (approval_code or "").strip()
+        last4 = (last4 or "").strip()
+        refuse_card_numbers(approval_code=approval_code, last4=last4)
+        if not _APPROVAL.match(approval_code):
+            raise DomainError("invalid_approval_code",
+                              "The approval code is 4 to 12 letters or digits, as printed on the card slip.",
+                              field="approval_code")
+        if not _LAST4.match(last4):
+            raise DomainError("invalid_last4", "Enter exactly the last four digits of the card.", field="last4")
+        return CardPayment(approval_code.upper(), last4)
+    raise DomainError("invalid_payment_method", "Choose cash or card.", field="method")
+
+
+def make_id_check(document_type: str | None, country: str | None, last4: str | None,
+                  seen: bool) -> IdCheck:
+    """Validate an ID check: a known document type, an issuing country, four characters, seen in person."""
+    document_type = (document_type or "").strip()
+    country = (country or "").strip().upper()
+    last4 = (last4 or "").strip().upper()
+    refuse_card_numbers(id_last4=last4, id_country=country)
+    if document_type not in ID_DOCUMENT_TYPES:
+        raise DomainError("id_check_invalid", "Choose the kind of ID document.", field="document_type")
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise DomainError("id_check_invalid", "Choose the country that issued the ID.", field="country")
+    if not _ID_LAST4.match(last4):
+        raise DomainError("id_check_invalid", "Enter the last four characters of the document number.",
+                          field="id_last4")
+    if not seen:
+        raise DomainError("id_check_invalid", "Confirm that you saw the ID in person.", field="seen")
+    return IdCheck(document_type, country, last4, True)
