@@ -58,9 +58,7 @@ class CarrierClient:
                 "User-Agent": USER_AGENT,
             },
             # A write that stalls is as ambiguous as a read that stalls, so it gets the read budget.
-            timeout=httpx.Timeout(
-                connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
-            ),
+            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout),
             verify=verify,
             transport=transport,
             follow_redirects=False,
@@ -99,9 +97,7 @@ class CarrierClient:
             headers={"Idempotency-Key": request.external_id},
         )
         replayed = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
-        result = parse_one(
-            json_object(response), lambda item: parse_renewal(item, replayed), response.status_code
-        )
+        result = parse_one(json_object(response), lambda item: parse_renewal(item, replayed), response.status_code)
         if result.external_id != request.external_id:
             raise bad_response(
                 f"asked for {request.external_id!r}, carrier answered for {result.external_id!r}",

@@ -81,9 +81,7 @@ def error_from_response(response: httpx.Response) -> CarrierError:
         return CarrierError(problem["code"], str(message), outcome, retryable, status, retry_after)
     # No problem body: the status line is all we have.
     if status >= 500 or status == 408:
-        return CarrierError(
-            SERVER_ERROR, f"HTTP {status} without a problem body", UNKNOWN, True, status, retry_after
-        )
+        return CarrierError(SERVER_ERROR, f"HTTP {status} without a problem body", UNKNOWN, True, status, retry_after)
     if status == 429:
         return CarrierError(RATE_LIMITED, "rate limited", NOT_EXECUTED, True, status, retry_after)
     if status == 401:

@@ -56,6 +56,7 @@ class SandboxApp:
         self.stopping = stopping
 
     def __call__(self, environ, start_response):
+        """Serve one request; every error leaves as problem+json."""
         request = Request(environ)
         try:
             response = self.dispatch(request)

@@ -12,9 +12,7 @@ import threading
 RESET = object()  # a scripted reply: abort the connection with a TCP RST after reading the request
 
 
-def http_reply(
-    status: int, body: bytes | str = b"", content_type: str = "application/json", **headers
-) -> bytes:
+def http_reply(status: int, body: bytes | str = b"", content_type: str = "application/json", **headers) -> bytes:
     """Raw bytes of an HTTP/1.1 response that closes its connection."""
     if isinstance(body, str):
         body = body.encode()
@@ -68,11 +66,7 @@ def _read_request(conn: socket.socket) -> None:
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
         length = next(
-            (
-                int(line.split(b":")[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length")
-            ),
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
             0,
         )
         while len(body) < length:

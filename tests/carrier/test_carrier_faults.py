@@ -9,6 +9,7 @@ import time
 import pytest
 
 from carrier import CarrierClient, CarrierError
+from carrier.sandbox import start_sandbox
 
 
 def test_timeout_after_apply_is_unknown_and_lookup_finds_one_renewal(sandbox, control, make_request):
@@ -107,8 +108,6 @@ def test_refused_connection_is_unreachable_not_executed():
 
 def test_stop_does_not_wait_for_a_held_request(make_request):
     """stop() returns promptly while a renewal's answer is being held back, and frees its thread."""
-    from carrier.sandbox import start_sandbox
-
     handle = start_sandbox(timeout_rate=1.0, processing_delay_s=0)
     errors = []
 
