@@ -43,8 +43,8 @@ def sandbox():
 
 
 @pytest.fixture
-def client(sandbox):
-    """The real client pointed at the sandbox."""
+def carrier_client(sandbox):
+    """The real client pointed at the sandbox (named apart from the app's Flask `client` fixture)."""
     with CarrierClient(sandbox.url, API_KEY, connect_timeout=1.0, read_timeout=2.0) as carrier:
         yield carrier
 

@@ -9,9 +9,9 @@ import pytest
 from carrier import CarrierClient, CarrierError
 
 
-def test_plans_are_the_five_versioned_us_plans(client):
+def test_plans_are_the_five_versioned_us_plans(carrier_client):
     """The catalog lists five US plans with price version, wholesale below retail, and names in en/zh/es."""
-    plans = {plan.plan_id: plan for plan in client.list_plans()}
+    plans = {plan.plan_id: plan for plan in carrier_client.list_plans()}
     assert set(plans) == {"US-7D-5GB", "US-15D-10GB", "US-30D-20GB", "US-30D-UNL", "US-90D-50GB"}
     week = plans["US-7D-5GB"]
     assert (week.validity_days, week.data_mb, week.voice_min, week.sms) == (7, 5120, 100, 100)
@@ -37,37 +37,37 @@ def test_plans_are_the_five_versioned_us_plans(client):
         ("+8613800138000", "ACTIVE"),
     ],
 )
-def test_demo_lines_cover_every_state(client, line, status):
+def test_demo_lines_cover_every_state(carrier_client, line, status):
     """Each demo line reports its state and an aware expiry."""
-    found = client.get_line(line)
+    found = carrier_client.get_line(line)
     assert found.status == status and found.msisdn == line
     assert found.expires_at.tzinfo is not None
     assert found.iccid.startswith("89") and len(found.iccid) in (19, 20)
 
 
-def test_line_found_by_iccid(client):
+def test_line_found_by_iccid(carrier_client):
     """A line can be looked up by its SIM's ICCID as well as its number."""
-    found = client.get_line("89014103211118510720")
+    found = carrier_client.get_line("89014103211118510720")
     assert found.msisdn == "+14155550123" and found.status == "ACTIVE"
 
 
-def test_only_terminated_line_has_no_eligible_plans(client):
+def test_only_terminated_line_has_no_eligible_plans(carrier_client):
     """A terminated line offers no plans; an active one offers all five."""
-    assert client.get_line("+14155550127").eligible_plan_ids == ()
-    assert len(client.get_line("+14155550123").eligible_plan_ids) == 5
+    assert carrier_client.get_line("+14155550127").eligible_plan_ids == ()
+    assert len(carrier_client.get_line("+14155550123").eligible_plan_ids) == 5
 
 
-def test_unknown_line_is_line_not_found(client):
+def test_unknown_line_is_line_not_found(carrier_client):
     """Any other number is 404 LINE_NOT_FOUND, not executed and not retryable."""
     with pytest.raises(CarrierError) as caught:
-        client.get_line("+14155550199")
+        carrier_client.get_line("+14155550199")
     error = caught.value
     assert (error.code, error.status, error.outcome, error.retryable) == (
         "LINE_NOT_FOUND", 404, "not_executed", False,
     )  # fmt: skip
 
 
-def test_line_added_at_runtime(client, control):
+def test_line_added_at_runtime(carrier_client, control):
     """A line posted to /_sandbox/lines is served by /v1/lines."""
     expires = datetime.now(UTC) + timedelta(days=2)
     response = control.post(
@@ -75,7 +75,7 @@ def test_line_added_at_runtime(client, control):
         {"line": "+14155550199", "status": "GRACE", "expires_at": expires.isoformat(), "iccid": "8901"},
     )
     assert response.status_code == 201
-    found = client.get_line("+14155550199")
+    found = carrier_client.get_line("+14155550199")
     assert found.status == "GRACE" and abs(found.expires_at - expires) < timedelta(seconds=1)
 
 

@@ -1,4 +1,4 @@
-"""The sandbox's fault knobs as the client sees them: unknown outcomes, rate limits, outages."""
+"""The sandbox's fault knobs as the carrier_client sees them: unknown outcomes, rate limits, outages."""
 
 from __future__ import annotations
 
@@ -16,29 +16,29 @@ def test_timeout_after_apply_is_unknown_and_lookup_finds_one_renewal(sandbox, co
     """An applied but unanswered renewal is CARRIER_TIMEOUT 'unknown'; lookup finds it, applied once."""
     control.set_faults(timeout_rate=1.0)
     request = make_request()
-    with CarrierClient(sandbox.url, "sandbox-key", read_timeout=0.5) as client:
+    with CarrierClient(sandbox.url, "sandbox-key", read_timeout=0.5) as carrier_client:
         with pytest.raises(CarrierError) as caught:
-            client.create_renewal(request)
+            carrier_client.create_renewal(request)
         error = caught.value
         assert (error.code, error.outcome, error.retryable, error.needs_lookup) == (
             "CARRIER_TIMEOUT", "unknown", True, True,
         )  # fmt: skip
-        found = client.find_renewal(request.external_id)
+        found = carrier_client.find_renewal(request.external_id)
         assert found is not None and found.external_id == request.external_id
         control.set_faults(timeout_rate=0.0)
-        resent = client.create_renewal(request)
+        resent = carrier_client.create_renewal(request)
     assert resent.replayed and resent.renewal_id == found.renewal_id
     ledger = control.ledger()
     assert [entry["external_id"] for entry in ledger["applied"]] == [request.external_id]
     assert ledger["posts_per_key"][request.external_id] == 2 and ledger["duplicates"] == []
 
 
-def test_rate_limit_gives_429_with_retry_after(client, control):
-    """Beyond the rate limit the client gets RATE_LIMITED, not executed, with Retry-After in seconds."""
+def test_rate_limit_gives_429_with_retry_after(carrier_client, control):
+    """Beyond the rate limit the carrier_client gets RATE_LIMITED, not executed, with Retry-After in seconds."""
     control.set_faults(rate_limit=1)
-    client.list_plans()
+    carrier_client.list_plans()
     with pytest.raises(CarrierError) as caught:
-        client.list_plans()
+        carrier_client.list_plans()
     error = caught.value
     assert (error.code, error.status, error.outcome, error.retryable) == (
         "RATE_LIMITED", 429, "not_executed", True,
@@ -46,42 +46,42 @@ def test_rate_limit_gives_429_with_retry_after(client, control):
     assert error.retry_after == 1.0
 
 
-def test_outage_toggled_at_runtime(client, control):
+def test_outage_toggled_at_runtime(carrier_client, control):
     """An outage switched on makes every call 503 CARRIER_UNAVAILABLE; switched off, calls work again."""
-    client.list_plans()
+    carrier_client.list_plans()
     control.set_faults(outage=True)
     with pytest.raises(CarrierError) as caught:
-        client.get_line("+14155550123")
+        carrier_client.get_line("+14155550123")
     error = caught.value
     assert (error.code, error.status, error.outcome, error.retryable) == (
         "CARRIER_UNAVAILABLE", 503, "not_executed", True,
     )  # fmt: skip
     control.set_faults(outage=False)
-    assert client.get_line("+14155550123").status == "ACTIVE"
+    assert carrier_client.get_line("+14155550123").status == "ACTIVE"
 
 
-def test_injected_errors_are_classified_and_never_apply(client, control, make_request):
+def test_injected_errors_are_classified_and_never_apply(carrier_client, control, make_request):
     """error_rate=1 mixes problem 503s (not executed) and bodiless 5xx (unknown); no renewal is applied."""
     control.set_faults(error_rate=1.0)
     seen = {}
     for _ in range(15):
         with pytest.raises(CarrierError) as caught:
-            client.list_plans()
+            carrier_client.list_plans()
         seen[caught.value.status] = (caught.value.code, caught.value.outcome)
     assert seen[503] == ("CARRIER_UNAVAILABLE", "not_executed")
     assert seen[502] == ("SERVER_ERROR", "unknown") and seen[500] == ("SERVER_ERROR", "unknown")
     request = make_request()
     with pytest.raises(CarrierError):
-        client.create_renewal(request)
+        carrier_client.create_renewal(request)
     ledger = control.ledger()
     assert ledger["applied"] == [] and ledger["posts_per_key"] == {request.external_id: 1}
 
 
-def test_latency_slows_every_call(client, control):
+def test_latency_slows_every_call(carrier_client, control):
     """latency_ms delays each /v1 answer by at least that long."""
     control.set_faults(latency_ms=250)
     started = time.monotonic()
-    client.list_plans()
+    carrier_client.list_plans()
     assert time.monotonic() - started >= 0.25
 
 
@@ -97,9 +97,9 @@ def test_refused_connection_is_unreachable_not_executed():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with CarrierClient(f"http://127.0.0.1:{port}", "k", connect_timeout=0.5) as client:
+    with CarrierClient(f"http://127.0.0.1:{port}", "k", connect_timeout=0.5) as carrier_client:
         with pytest.raises(CarrierError) as caught:
-            client.list_plans()
+            carrier_client.list_plans()
     error = caught.value
     assert (error.code, error.outcome, error.retryable, error.status) == (
         "CARRIER_UNREACHABLE", "not_executed", True, None,
@@ -112,9 +112,9 @@ def test_stop_does_not_wait_for_a_held_request(make_request):
     errors = []
 
     def send():
-        with CarrierClient(handle.url, "sandbox-key", read_timeout=10) as client:
+        with CarrierClient(handle.url, "sandbox-key", read_timeout=10) as carrier_client:
             try:
-                client.create_renewal(make_request())
+                carrier_client.create_renewal(make_request())
             except CarrierError as error:
                 errors.append(error)
 

@@ -11,68 +11,68 @@ import pytest
 from carrier import CarrierClient, CarrierError, Money
 
 
-def wait_for_status(client, renewal_id: str, status: str, timeout: float = 3.0):
+def wait_for_status(carrier_client, renewal_id: str, status: str, timeout: float = 3.0):
     """Poll until the renewal reaches `status` (processing_delay_s is 0.2 s in these tests)."""
     deadline = time.monotonic() + timeout
     while True:
-        result = client.get_renewal(renewal_id)
+        result = carrier_client.get_renewal(renewal_id)
         if result.status == status or time.monotonic() > deadline:
             return result
         time.sleep(0.05)
 
 
-def test_renewal_completes_after_processing_delay(client, make_request):
+def test_renewal_completes_after_processing_delay(carrier_client, make_request):
     """A renewal is PROCESSING, then COMPLETED with the old expiry plus the plan's days."""
-    before = client.get_line("+14155550123").expires_at
-    created = client.create_renewal(make_request())
+    before = carrier_client.get_line("+14155550123").expires_at
+    created = carrier_client.create_renewal(make_request())
     assert created.status == "PROCESSING" and created.expires_at_after is None and not created.replayed
     assert created.wholesale == Money(1000, "USD")
-    done = wait_for_status(client, created.renewal_id, "COMPLETED")
+    done = wait_for_status(carrier_client, created.renewal_id, "COMPLETED")
     assert done.status == "COMPLETED"
     assert done.expires_at_after == before + timedelta(days=7)
-    assert client.get_line("+14155550123").expires_at == done.expires_at_after
+    assert carrier_client.get_line("+14155550123").expires_at == done.expires_at_after
 
 
-def test_expired_line_renews_from_now_and_becomes_active(client, make_request):
+def test_expired_line_renews_from_now_and_becomes_active(carrier_client, make_request):
     """An expired line's new expiry counts from completion, not from the old expiry, and it turns ACTIVE."""
     start = datetime.now(UTC)
-    created = client.create_renewal(make_request(line="+14155550125", plan_id="US-30D-20GB",
+    created = carrier_client.create_renewal(make_request(line="+14155550125", plan_id="US-30D-20GB",
                                                  max_wholesale=Money(2400, "USD")))  # fmt: skip
-    done = wait_for_status(client, created.renewal_id, "COMPLETED")
+    done = wait_for_status(carrier_client, created.renewal_id, "COMPLETED")
     assert start + timedelta(days=30) <= done.expires_at_after <= datetime.now(UTC) + timedelta(days=30)
-    assert client.get_line("+14155550125").status == "ACTIVE"
+    assert carrier_client.get_line("+14155550125").status == "ACTIVE"
 
 
-def test_replay_returns_the_original_renewal(client, control, make_request):
+def test_replay_returns_the_original_renewal(carrier_client, control, make_request):
     """Sending the same request again returns the same renewal, flagged replayed, applied once."""
     request = make_request()
-    first = client.create_renewal(request)
-    again = client.create_renewal(request)
+    first = carrier_client.create_renewal(request)
+    again = carrier_client.create_renewal(request)
     assert again.replayed and again.renewal_id == first.renewal_id
     ledger = control.ledger()
     assert [entry["external_id"] for entry in ledger["applied"]] == [request.external_id]
     assert ledger["posts_per_key"][request.external_id] == 2
 
 
-def test_same_key_with_different_body_is_refused(client, make_request):
+def test_same_key_with_different_body_is_refused(carrier_client, make_request):
     """Reusing an external id for a different renewal is 422 IDEMPOTENCY_KEY_REUSED."""
     request = make_request()
-    client.create_renewal(request)
+    carrier_client.create_renewal(request)
     altered = make_request(external_id=request.external_id, plan_id="US-15D-10GB",
                            max_wholesale=Money(1700, "USD"))  # fmt: skip
     with pytest.raises(CarrierError) as caught:
-        client.create_renewal(altered)
+        carrier_client.create_renewal(altered)
     assert (caught.value.code, caught.value.status, caught.value.retryable) == (
         "IDEMPOTENCY_KEY_REUSED", 422, False,
     )  # fmt: skip
 
 
-def test_concurrent_same_key_is_request_in_progress(sandbox, client, control, make_request):
+def test_concurrent_same_key_is_request_in_progress(sandbox, carrier_client, control, make_request):
     """While a key is in flight a second send is 409 REQUEST_IN_PROGRESS with outcome unknown."""
     control.set_faults(latency_ms=600)
     request = make_request()
     results = []
-    first = threading.Thread(target=lambda: results.append(client.create_renewal(request)))
+    first = threading.Thread(target=lambda: results.append(carrier_client.create_renewal(request)))
     first.start()
     time.sleep(0.2)
     with CarrierClient(sandbox.url, "sandbox-key") as second, pytest.raises(CarrierError) as caught:
@@ -107,62 +107,62 @@ def test_many_concurrent_sends_apply_once(sandbox, control, make_request):
     assert ledger["posts_per_key"][request.external_id] == 8
 
 
-def test_terminated_line_is_declined(client, control, make_request):
+def test_terminated_line_is_declined(carrier_client, control, make_request):
     """A terminated line's renewal is DECLINED LINE_NOT_ELIGIBLE, not charged, and replays the same."""
     request = make_request(line="+14155550127")
-    declined = client.create_renewal(request)
+    declined = carrier_client.create_renewal(request)
     assert declined.status == "DECLINED" and declined.reason == "LINE_NOT_ELIGIBLE"
-    assert client.create_renewal(request).reason == "LINE_NOT_ELIGIBLE"
+    assert carrier_client.create_renewal(request).reason == "LINE_NOT_ELIGIBLE"
     assert control.ledger()["applied"] == []
 
 
-def test_second_sale_of_same_plan_moments_later_is_declined(client, control, make_request):
+def test_second_sale_of_same_plan_moments_later_is_declined(carrier_client, control, make_request):
     """The same line and plan under another external id within 60 s is DECLINED RECENTLY_RENEWED."""
-    client.create_renewal(make_request())
-    repeat = client.create_renewal(make_request())
+    carrier_client.create_renewal(make_request())
+    repeat = carrier_client.create_renewal(make_request())
     assert repeat.status == "DECLINED" and repeat.reason == "RECENTLY_RENEWED"
     assert len(control.ledger()["applied"]) == 1
     control.set_faults(recent_renewal_window_s=0)
-    assert client.create_renewal(make_request()).status == "PROCESSING"
+    assert carrier_client.create_renewal(make_request()).status == "PROCESSING"
 
 
-def test_stale_price_below_current_is_price_changed(client, make_request):
+def test_stale_price_below_current_is_price_changed(carrier_client, make_request):
     """An old price version whose cap is below today's wholesale is 409 PRICE_CHANGED, not executed."""
     stale = make_request(price_version="2026-08-01", max_wholesale=Money(950, "USD"))
     with pytest.raises(CarrierError) as caught:
-        client.create_renewal(stale)
+        carrier_client.create_renewal(stale)
     error = caught.value
     assert (error.code, error.status, error.outcome, error.retryable) == (
         "PRICE_CHANGED", 409, "not_executed", False,
     )  # fmt: skip
 
 
-def test_stale_price_within_cap_is_charged_current_price(client, control, make_request):
+def test_stale_price_within_cap_is_charged_current_price(carrier_client, control, make_request):
     """An old price version is accepted when max_wholesale covers the new price, charged at the new one."""
     control.post("/_sandbox/plans/US-7D-5GB/price", {"price_version": "2026-12-01", "wholesale_minor": 1100})
-    result = client.create_renewal(make_request(max_wholesale=Money(1200, "USD")))
+    result = carrier_client.create_renewal(make_request(max_wholesale=Money(1200, "USD")))
     assert result.wholesale == Money(1100, "USD")
 
 
-def test_unknown_plan_is_plan_unavailable(client, make_request):
+def test_unknown_plan_is_plan_unavailable(carrier_client, make_request):
     """An unknown plan id is PLAN_UNAVAILABLE and not executed."""
     with pytest.raises(CarrierError) as caught:
-        client.create_renewal(make_request(plan_id="US-1D-1GB"))
+        carrier_client.create_renewal(make_request(plan_id="US-1D-1GB"))
     assert caught.value.code == "PLAN_UNAVAILABLE" and caught.value.outcome == "not_executed"
 
 
-def test_insufficient_funds_leaves_the_key_free(client, control, make_request):
+def test_insufficient_funds_leaves_the_key_free(carrier_client, control, make_request):
     """An empty balance is 402 INSUFFICIENT_FUNDS (retryable); after a top-up the same request succeeds."""
     control.set_faults(balance_minor=500)
     request = make_request()
     with pytest.raises(CarrierError) as caught:
-        client.create_renewal(request)
+        carrier_client.create_renewal(request)
     error = caught.value
     assert (error.code, error.status, error.outcome, error.retryable) == (
         "INSUFFICIENT_FUNDS", 402, "not_executed", True,
     )  # fmt: skip
     control.set_faults(balance_minor=5000)
-    assert client.create_renewal(request).status == "PROCESSING"
+    assert carrier_client.create_renewal(request).status == "PROCESSING"
     assert control.set_faults()["balance_minor"] == 4000
 
 
@@ -180,25 +180,25 @@ def test_malformed_request_is_validation_failed(control, sandbox):
 
 
 def test_request_with_overlong_external_id_is_refused_locally(make_request):
-    """The client refuses an external id over 40 characters before sending anything."""
+    """The carrier_client refuses an external id over 40 characters before sending anything."""
     with pytest.raises(ValueError, match="external_id"):
         make_request(external_id="x" * 41)
 
 
-def test_completed_renewal_can_be_reversed(client, control, make_request):
+def test_completed_renewal_can_be_reversed(carrier_client, control, make_request):
     """Reversing a completed renewal makes it REVERSED and puts the line's expiry back."""
-    before = client.get_line("+14155550123").expires_at
-    created = client.create_renewal(make_request())
-    wait_for_status(client, created.renewal_id, "COMPLETED")
+    before = carrier_client.get_line("+14155550123").expires_at
+    created = carrier_client.create_renewal(make_request())
+    wait_for_status(carrier_client, created.renewal_id, "COMPLETED")
     response = control.post(f"/_sandbox/renewals/{created.renewal_id}/reverse", {})
     assert response.status_code == 200
-    assert client.get_renewal(created.renewal_id).status == "REVERSED"
-    assert client.get_line("+14155550123").expires_at == before
+    assert carrier_client.get_renewal(created.renewal_id).status == "REVERSED"
+    assert carrier_client.get_line("+14155550123").expires_at == before
 
 
-def test_lookup_of_unknown_renewal(client):
+def test_lookup_of_unknown_renewal(carrier_client):
     """find_renewal answers None for an unused external id; get_renewal of an unknown id is 404."""
-    assert client.find_renewal("never-sent") is None
+    assert carrier_client.find_renewal("never-sent") is None
     with pytest.raises(CarrierError) as caught:
-        client.get_renewal("rn_999999")
+        carrier_client.get_renewal("rn_999999")
     assert caught.value.code == "RENEWAL_NOT_FOUND" and caught.value.status == 404
