@@ -154,6 +154,8 @@ def _reason(exc: BaseException, config: PrinterConfig) -> str:
         return f"the printer port {where} is in use by another program"
     if code == errno.ECONNREFUSED:
         return f"the printer at {where} refused the connection: is it switched on?"
+    if code in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return f"cannot reach the printer at {where}: is it on the network and switched on?"
     if code == errno.EACCES:
         return f"no permission to use {where} (add the kiosk user to the dialout/lp group)"
     if isinstance(exc, serial.SerialException | termios.error) or code == errno.EIO:
@@ -203,9 +205,7 @@ class ReceiptPrinter:
         """Render a `drivers.receipt.Receipt` for this printer's paper and CJK mode, and send it."""
         from drivers.receipt import render_receipt
 
-        self.send(
-            render_receipt(receipt, columns=self.config.columns, cjk=self.config.cjk, native_qr=native_qr)
-        )
+        self.send(render_receipt(receipt, columns=self.config.columns, cjk=self.config.cjk, native_qr=native_qr))
 
     def status(self) -> PrinterStatus:
         """Ask the printer (`DLE EOT` 1, 2, 4). Never raises: an unreachable printer is 'offline'.

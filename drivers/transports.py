@@ -7,6 +7,7 @@ Exceptions are left raw here; `drivers.printer` turns every one into a `PrinterE
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import time
@@ -62,7 +63,10 @@ class NetworkTransport:
 
     def __init__(self, config):
         self.config = config
-        self.sock = socket.create_connection((config.host, config.port), timeout=config.timeout)
+        try:
+            self.sock = socket.create_connection((config.host, config.port), timeout=config.timeout)
+        except TimeoutError as exc:  # a connect timeout is "unreachable", not "stopped taking data"
+            raise OSError(errno.EHOSTUNREACH, f"no answer from {config.host}:{config.port}") from exc
 
     def write(self, data: bytes) -> None:
         """Send everything."""
@@ -137,9 +141,7 @@ class UsbVendorTransport:
         from escpos.printer import Usb  # imported here: pyusb is optional
 
         kwargs = {"profile": config.profile} if config.profile else {}
-        self.printer = Usb(
-            config.usb_vendor, config.usb_product, timeout=int(config.timeout * 1000), **kwargs
-        )
+        self.printer = Usb(config.usb_vendor, config.usb_product, timeout=int(config.timeout * 1000), **kwargs)
         self.printer.open()
 
     def write(self, data: bytes) -> None:

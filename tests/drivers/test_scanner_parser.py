@@ -69,23 +69,26 @@ def test_same_code_within_a_second_is_debounced():
     assert codes(parser.feed(b"4155550123\r", 2.5)) == ["4155550123"]
 
 
-frame_bytes = st.one_of(
-    st.binary(max_size=300),
-    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40).map(str.encode),
-    st.sampled_from([b"]Q1R-T01-000123", b"]E0" + ICCID_19.encode(), b"LPA:1$sm-dp.example$X1", b""]),
-)
-terminators = st.sampled_from([b"\r", b"\n", b"\r\n", b"", b"\n\r"])
+SAMPLE_FRAMES = [b"]Q1R-T01-000123", b"]E0" + ICCID_19.encode(), b"LPA:1$sm-dp.example$X1", b"", b"7" * 300, b"]C0"]
+TERMINATORS = [b"\r", b"\n", b"\r\n", b"", b"\n\r"]
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(frame_bytes, terminators, st.floats(0, 0.3)), min_size=30, max_size=50))
-def test_random_frames_never_crash_the_parser(frames):
+# Hypothesis draws the noise and the seed; plain Python splices 100 frames per example out of
+# them, which keeps ~10,000 frames to a few seconds even on a loaded 2-core CI machine.
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(min_size=600, max_size=2400), st.randoms(use_true_random=False))
+def test_random_frames_never_crash_the_parser(noise, rnd):
     """~10,000 random frames: no exception, and every scan is short printable ASCII."""
     parser = ScanFrameParser()
-    now = 0.0
-    for body, end, gap in frames:
-        now += gap
-        for scan in parser.feed(body + end, now):
+    now, pos = 0.0, 0
+    for _ in range(100):
+        if rnd.random() < 0.5:
+            size = rnd.randint(0, 24)
+            body, pos = noise[pos : pos + size], (pos + size) % len(noise)
+        else:
+            body = rnd.choice(SAMPLE_FRAMES)
+        now += rnd.randint(0, 6) * 0.05  # sometimes inside the silence and debounce windows
+        for scan in parser.feed(body + rnd.choice(TERMINATORS), now):
             assert scan.code and scan.code.isascii() and scan.code.isprintable()
             assert len(scan.code) <= 256
             assert scan.kind in ("iccid", "phone", "receipt", "esim", "unknown")
