@@ -110,11 +110,13 @@ class _EscposWriter:
 
     @property
     def font_path(self) -> str | None:
+        """The CJK font, searched for on first use."""
         if self._font_path is _FIND_FONT:  # looked up only when a line really needs drawing
             self._font_path = cjk_text.find_cjk_font()
         return self._font_path
 
     def line(self, line: Line) -> None:
+        """One line as text, or as a raster when the text mode cannot print it."""
         encoded = None
         if self.cjk != "image":
             encoded = cjk_text.encode_text(line.text, self.cjk)
@@ -140,6 +142,7 @@ class _EscposWriter:
         self.out += encoded + b"\n"
 
     def qr(self, data: str, native: bool) -> None:
+        """A centred QR code, native or raster."""
         self._set("center", False, False, False)
         if native:
             self.out += commands.native_qr(data)
@@ -148,6 +151,7 @@ class _EscposWriter:
         self.out += b"\n"
 
     def cut(self) -> None:
+        """Feed to the cutter and cut."""
         self._set("left", False, False, False)
         self.out += commands.PARTIAL_CUT
 

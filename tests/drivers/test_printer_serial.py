@@ -16,6 +16,7 @@ from drivers.samples import reference_receipt
 
 
 def serial_printer(path: str, **overrides) -> ReceiptPrinter:
+    """A ReceiptPrinter on a serial path with a short write timeout."""
     return ReceiptPrinter(PrinterConfig(kind="serial", path=path, timeout=2.0, **overrides))
 
 
@@ -174,6 +175,7 @@ def test_network_printer_on_localhost_prints_and_answers_status():
     replies = {1: OK, 2: OK, 4: b"\x1e"}
 
     def serve() -> None:
+        """Serve the job connection, then the status connection."""
         for _ in range(2):
             _serve_one_printer(server, received, replies)
 

@@ -14,6 +14,7 @@ ICCID_20 = "89012609654321098764"
 
 
 def codes(scans):
+    """The code strings of a list of scans."""
     return [scan.code for scan in scans]
 
 

@@ -20,23 +20,28 @@ class Recorder:
         self.lock = threading.Lock()
 
     def on_scan(self, scan):
+        """Record a scan."""
         with self.lock:
             self.scans.append(scan)
 
     def on_state(self, state):
+        """Record a state change."""
         with self.lock:
             self.states.append(state)
 
     def codes(self):
+        """The codes scanned so far."""
         with self.lock:
             return [scan.code for scan in self.scans]
 
 
 @pytest.fixture
 def reader_on(request):
+    """Start ScannerReaders with a Recorder each; all are stopped at teardown."""
     started = []
 
     def start(path: str, **kwargs) -> tuple[ScannerReader, Recorder]:
+        """Start a reader on `path`."""
         recorder = Recorder()
         reader = ScannerReader(path, 9600, recorder.on_scan, recorder.on_state, **kwargs).start()
         started.append(reader)
@@ -116,6 +121,7 @@ def test_a_failing_callback_does_not_kill_the_reader(pty_port):
     seen = []
 
     def flaky(scan):
+        """Fail on the first scan only."""
         seen.append(scan.code)
         if len(seen) == 1:
             raise RuntimeError("kiosk bug")
