@@ -91,6 +91,14 @@ PATHS = {
                                       "responses": {"200": {"description": "The sale", "content": {
                                           "application/json": {"schema": {"$ref": "#/components/schemas/Renewal"}}}},
                                           "404": _ERROR, **_AUTH_ERRORS}}},
+    "/api/v1/audit": {"get": {"summary": "Latest audit entries (managers only)",
+                              "parameters": [{"name": "limit", "in": "query", "required": False,
+                                              "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+                              "responses": {"200": {"description": "Entries, newest first", "content": {
+                                  "application/json": {"schema": {
+                                      "type": "object", "required": ["entries"],
+                                      "properties": {"entries": {"type": "array", "items": {"type": "object"}}}}}}},
+                                  "400": _ERROR, **_AUTH_ERRORS}}},
 }
 
 

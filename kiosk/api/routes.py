@@ -7,7 +7,7 @@ from flask import current_app, g, jsonify, request
 from pos.errors import DomainError
 from pos.models import Plan, Sale
 from pos.money import parse_amount
-from pos.services import catalog, checkout, lines, sales
+from pos.services import audit, catalog, checkout, lines, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import token_required
@@ -131,3 +131,16 @@ def create_renewal():
 def get_renewal(sale_id: str):
     """A sale and its carrier status, by id or receipt number."""
     return jsonify(sale_json(sales.find_sale(sale_id)))
+
+
+@bp.get("/audit")
+@token_required("manager")
+def audit_log():
+    """The latest audit entries (managers only); ``?limit=`` up to 500."""
+    limit = request.args.get("limit", "100")
+    if not limit.isdigit() or not 1 <= int(limit) <= 500:
+        raise DomainError("validation_failed", "“%(key)s” must be a number from 1 to 500.", field="limit",
+                          key="limit")
+    entries = audit.latest(int(limit))
+    return jsonify({"entries": [{"id": e.id, "at": e.at.isoformat(), "staff_id": e.staff_id, "action": e.action,
+                                 "subject": e.subject, "detail": e.detail} for e in entries]})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, utcnow
 
@@ -26,3 +26,5 @@ class PrintJob(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     printed_at = mapped_column(UTCDateTime, nullable=True)
+
+    sale = relationship("Sale")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from ..db import db
 from ..models import AuditEntry, Staff
 
@@ -12,3 +14,8 @@ def record(action: str, *, staff: Staff | None = None, subject: str = "", **deta
                        detail={k: v for k, v in detail.items() if v is not None})
     db.session.add(entry)
     return entry
+
+
+def latest(limit: int = 100) -> list[AuditEntry]:
+    """The newest audit entries first."""
+    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

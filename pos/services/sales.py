@@ -101,9 +101,9 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
         sale.payments = [Payment(method="card", amount_minor=price.total_minor, created_at=now,
                                  card_last4=payment.last4, approval_code=payment.approval_code)]
     db.session.add(sale)
-    db.session.add(OutboxEntry(sale_id=sale.id, priority=0 if restores else 1, next_attempt_at=now,
+    db.session.add(OutboxEntry(sale=sale, priority=0 if restores else 1, next_attempt_at=now,
                                created_at=now))
-    db.session.add(PrintJob(kind="receipt", terminal_id=terminal.id, sale_id=sale.id, payload={"copy": False},
+    db.session.add(PrintJob(kind="receipt", terminal_id=terminal.id, sale=sale, payload={"copy": False},
                             created_at=now))
     audit.record("sale.create", staff=staff, subject=sale.receipt_number, sale_id=sale.id, line=line.masked,
                  plan=plan.carrier_plan_id, total_minor=sale.total_minor, method=payment.method,
@@ -139,7 +139,7 @@ def find_sale(ref: str) -> Sale:
 
 def reprint(sale: Sale, terminal: Terminal, *, staff: Staff | None) -> PrintJob:
     """Queue a copy of ``sale``'s receipt on ``terminal``; the copy is marked as such."""
-    job = PrintJob(kind="reprint", terminal_id=terminal.id, sale_id=sale.id, payload={"copy": True})
+    job = PrintJob(kind="reprint", terminal_id=terminal.id, sale=sale, payload={"copy": True})
     db.session.add(job)
     audit.record("sale.reprint", staff=staff, subject=sale.receipt_number, sale_id=sale.id)
     db.session.flush()

@@ -1,0 +1,77 @@
+"""Shared fixtures: one app per session on a real SQLite file, emptied between tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete
+
+from pos.db import db
+
+#: Cheap PIN hashing in tests; one test checks the production cost separately.
+TEST_OVERRIDES = {"security": {"pin_scrypt_n": 16}}
+
+
+@pytest.fixture(scope="session")
+def instance_dir():
+    """A throwaway instance folder for the session."""
+    path = Path(tempfile.mkdtemp(prefix="kiosk-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app(instance_dir):
+    """The app on a migrated SQLite database in the instance folder."""
+    os.environ.pop("KIOSK_INSTANCE", None)
+    from kiosk import create_app
+    from kiosk.cli import _sync_terminals, upgrade_database
+
+    application = create_app(TEST_OVERRIDES, instance=instance_dir)
+    upgrade_database(application)
+    _sync_terminals(application)
+    return application
+
+
+def _empty_tables(application) -> None:
+    with application.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name != "terminal":
+                db.session.execute(delete(table))
+        from pos.models import Terminal
+
+        db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0))
+        db.session.commit()
+
+
+@pytest.fixture
+def clean_app(app):
+    """The session app with every table emptied before the test (terminals kept)."""
+    _empty_tables(app)
+    yield app
+    _empty_tables(app)
+
+
+@pytest.fixture
+def ctx(clean_app):
+    """An application context on an empty database."""
+    with clean_app.app_context():
+        yield clean_app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(clean_app):
+    """A test client on an empty database."""
+    return clean_app.test_client()
+
+
+@pytest.fixture
+def runner(clean_app):
+    """A CLI runner for the app's commands."""
+    return clean_app.test_cli_runner()

@@ -1,0 +1,60 @@
+"""Small factories and page helpers shared by the tests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from pos.db import db
+from pos.services import catalog, checkout, sales, staff
+from pos.services.terminals import terminal_by_code
+
+CLERK_PIN = "1357"
+MANAGER_PIN = "2468"
+
+
+def gen_staff(name: str = "clerk", role: str = "clerk", pin: str = CLERK_PIN, locale: str = "en"):
+    """A staff member with a cheap PIN hash."""
+    return staff.add_staff(name, role, pin, locale=locale, scrypt_n=16)
+
+
+def gen_catalog(currency: str = "USD") -> None:
+    """The demo plans."""
+    catalog.seed_demo_plans(currency)
+
+
+def gen_sale(app, *, line: str = "+14155550123", plan: str = "US-7D-5GB", tendered: int = 10000,
+             key: str | None = None, who=None):
+    """A cash sale through the real service, flushed (the caller commits)."""
+    return sales.renew(store=app.config["STORE"], terminal=terminal_by_code("T01"), staff=who, channel="counter",
+                       line_text=line, plan_ref=plan, payment=checkout.CashPayment(tendered), id_check=None,
+                       idempotency_key=key or str(uuid.uuid4()))[0]
+
+
+def seed_basic(app):
+    """Catalog, a clerk and a manager, committed."""
+    with app.app_context():
+        gen_catalog()
+        gen_staff("clerk", "clerk", CLERK_PIN)
+        gen_staff("manager", "manager", MANAGER_PIN)
+        db.session.commit()
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def sale_key_from(html: str) -> str:
+    """The one-time sale key of a checkout page."""
+    match = re.search(r'name="sale_key" value="([^"]+)"', html)
+    assert match, "page has no sale key"
+    return match.group(1)
+
+
+def login(client, name: str = "clerk", pin: str = CLERK_PIN):
+    """Sign in through the PIN screen; returns the response."""
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"name": name, "pin": pin, "csrf_token": csrf_from(page)})

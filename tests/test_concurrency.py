@@ -1,0 +1,77 @@
+"""Many terminals at once: receipt numbers never repeat and one key makes one sale (SQLite and PostgreSQL)."""
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from kiosk import create_app
+from kiosk.cli import _sync_terminals, upgrade_database
+from pos.db import db
+from pos.models import Sale
+
+from .helpers import login, seed_basic
+from .postgres import temporary_database
+
+BODY = {"line": "4155550123", "plan_id": "US-7D-5GB", "payment": {"method": "cash", "tendered_minor": 2000}}
+
+
+def _hammer(app, keys):
+    """POST one renewal per key from parallel threads through the real request path."""
+    from pos.services import staff as staff_service
+
+    with app.app_context():
+        token = staff_service.create_token(staff_service.find_staff("clerk"))
+        db.session.commit()
+    results, errors = [], []
+
+    def worker(key):
+        try:
+            client = app.test_client()
+            response = client.post("/api/v1/renewals", json=BODY,
+                                   headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+            results.append((response.status_code, response.get_json()))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    return results
+
+
+def _check_parallel(app):
+    results = _hammer(app, [str(uuid.uuid4()) for _ in range(12)])
+    assert sorted(code for code, _ in results) == [201] * 12
+    numbers = sorted(body["receipt_number"] for _, body in results)
+    assert numbers == [f"R-T01-{i:06d}" for i in range(1, 13)]
+    replay = _hammer(app, ["same-key"] * 8)
+    assert sorted(code for code, _ in replay).count(201) == 1
+    assert len({body["id"] for _, body in replay}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sale)) == 13
+
+
+def test_parallel_sales_sqlite(clean_app):
+    """Twelve parallel sales on SQLite get twelve consecutive receipt numbers; eight same-key posts make one."""
+    seed_basic(clean_app)
+    _check_parallel(clean_app)
+
+
+@pytest.mark.postgres
+def test_parallel_sales_postgres(tmp_path):
+    """The same holds on PostgreSQL, where requests really run at the same time."""
+    with temporary_database() as url:
+        app = create_app({"security": {"pin_scrypt_n": 16}, "database": {"url": url}}, instance=tmp_path)
+        upgrade_database(app)
+        _sync_terminals(app)
+        seed_basic(app)
+        _check_parallel(app)
+        client = app.test_client()
+        assert login(client).status_code == 302
+        with app.app_context():
+            db.engine.dispose()
