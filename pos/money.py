@@ -70,6 +70,11 @@ def parse_amount(text: str | int | None, currency: str, *, field: str = "amount"
     return value_minor
 
 
+def currency_symbol(currency: str) -> str:
+    """The symbol shown before amounts, or the ISO code and a space when there is none."""
+    return _SYMBOLS.get(currency.upper(), currency.upper() + " ")
+
+
 def format_money(amount_minor: int, currency: str) -> str:
     """Display form used on screens and receipts: ``$45.00``, ``¥300``, ``-$5.00``."""
     exp = exponent(currency)

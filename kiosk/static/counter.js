@@ -55,11 +55,17 @@
     var exp = parseInt(form.dataset.exponent, 10);
     var tendered = form.querySelector("[name=tendered]");
     var change = form.querySelector("[data-change]");
+    var label = form.querySelector("[data-change-label]");
+    var changeText = label.textContent;
+    var symbol = form.dataset.symbol || "";
+    // Never show a negative "change due": a tired clerk could hand it out. Say what is still owed.
     function showChange() {
       var minor = toMinor(tendered.value, exp);
-      if (minor === null) { change.textContent = "—"; change.className = ""; return; }
-      change.textContent = fromMinor(minor - total, exp);
-      change.className = minor < total ? "short" : "";
+      if (minor === null) { change.textContent = "—"; change.className = ""; label.textContent = changeText; return; }
+      var short = minor < total;
+      label.textContent = short ? form.dataset.stillOwed : changeText;
+      change.textContent = symbol + fromMinor(Math.abs(minor - total), exp);
+      change.className = short ? "short" : "";
     }
     function showMethod() {
       var method = (form.querySelector("[name=method]:checked") || {}).value;

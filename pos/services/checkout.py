@@ -53,6 +53,11 @@ class Charge:
     code: str
     name: str
     amount_minor: int
+    names: tuple[tuple[str, str], ...] = ()
+
+    def name_for(self, locale: str) -> str:
+        """The charge's name in ``locale``, falling back to the configured name."""
+        return dict(self.names).get((locale or "en")[:2]) or self.name
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def quote(plan: Plan, store: StoreSettings) -> Quote:
     charges = []
     for rule in store.charges:
         amount = percent_of(plan.price_minor, rule.rate_percent) if rule.kind == "percent" else rule.amount_minor
-        charges.append(Charge(rule.code, rule.name, amount))
+        charges.append(Charge(rule.code, rule.name, amount, tuple(sorted(rule.names.items()))))
     return Quote(plan.currency, plan.price_minor, tuple(charges))
 
 

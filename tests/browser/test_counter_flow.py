@@ -82,7 +82,7 @@ def test_clerk_sells_cash_renewal_once_despite_double_tap(page, live_app, shot):
     page.get_by_role("button", name="$20.00", exact=True).click()
     expect(page.get_by_test_id("field-tendered")).to_have_value("20.00")
     change = 2000 - total
-    expect(page.locator("[data-change]")).to_have_text(f"{change // 100}.{change % 100:02d}")
+    expect(page.locator("[data-change]")).to_have_text(f"${change // 100}.{change % 100:02d}")
     shot("04-checkout-cash")
 
     before, receipt_number = sale_count(live_app), next_receipt_number(live_app)
