@@ -35,7 +35,8 @@ def test_timeout_after_apply_is_unknown_and_lookup_finds_one_renewal(sandbox, co
 
 def test_rate_limit_gives_429_with_retry_after(carrier_client, control):
     """Beyond the rate limit the carrier_client gets RATE_LIMITED, not executed, with Retry-After in seconds."""
-    control.set_faults(rate_limit=1)
+    # A slow bucket (one token per 5 s) so a slow machine cannot refill it between the two calls.
+    control.set_faults(rate_limit=0.2)
     carrier_client.list_plans()
     with pytest.raises(CarrierError) as caught:
         carrier_client.list_plans()
@@ -43,7 +44,7 @@ def test_rate_limit_gives_429_with_retry_after(carrier_client, control):
     assert (error.code, error.status, error.outcome, error.retryable) == (
         "RATE_LIMITED", 429, "not_executed", True,
     )  # fmt: skip
-    assert error.retry_after == 1.0
+    assert error.retry_after == 5.0
 
 
 def test_outage_toggled_at_runtime(carrier_client, control):
@@ -120,7 +121,9 @@ def test_stop_does_not_wait_for_a_held_request(make_request):
 
     sender = threading.Thread(target=send)
     sender.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 5
+    while not handle.state.ledger and time.monotonic() < deadline:
+        time.sleep(0.01)
     started = time.monotonic()
     handle.stop()
     sender.join(5)

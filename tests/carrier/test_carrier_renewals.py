@@ -21,6 +21,14 @@ def wait_for_status(carrier_client, renewal_id: str, status: str, timeout: float
         time.sleep(0.05)
 
 
+def wait_until(condition, timeout: float = 5.0) -> None:
+    """Wait for a condition on the sandbox's state instead of guessing with a sleep."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
 def test_renewal_completes_after_processing_delay(carrier_client, make_request):
     """A renewal is PROCESSING, then COMPLETED with the old expiry plus the plan's days."""
     before = carrier_client.get_line("+14155550123").expires_at
@@ -69,12 +77,12 @@ def test_same_key_with_different_body_is_refused(carrier_client, make_request):
 
 def test_concurrent_same_key_is_request_in_progress(sandbox, carrier_client, control, make_request):
     """While a key is in flight a second send is 409 REQUEST_IN_PROGRESS with outcome unknown."""
-    control.set_faults(latency_ms=600)
+    control.set_faults(latency_ms=1000)
     request = make_request()
     results = []
     first = threading.Thread(target=lambda: results.append(carrier_client.create_renewal(request)))
     first.start()
-    time.sleep(0.2)
+    wait_until(lambda: request.external_id in sandbox.state.in_flight)
     with CarrierClient(sandbox.url, "sandbox-key") as second, pytest.raises(CarrierError) as caught:
         second.create_renewal(request)
     first.join()
