@@ -15,8 +15,7 @@ from pathlib import Path
 
 from kiosk import create_app
 from kiosk.cli import _sync_terminals, seed_demo, upgrade_database
-from kiosk.database import begin_write
-from pos.db import db
+from pos.db import begin_write, db
 from pos.services import checkout, sales, staff
 from pos.services.terminals import terminal_by_code
 

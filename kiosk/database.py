@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from pos.db import db
+from pos.db import begin_write, db
 
 RETRIES = 6
 
@@ -41,12 +41,6 @@ def configure_sqlite(engine: Engine) -> None:
         # fails half-way upgrading from read to write. Plain reads stay deferred and never block.
         immediate = connection.get_execution_options().get("sqlite_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def begin_write() -> None:
-    """End any read transaction and start a write transaction (IMMEDIATE on SQLite)."""
-    db.session.rollback()
-    db.session.connection(execution_options={"sqlite_immediate": True})
 
 
 def _retryable(exc: Exception) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
@@ -25,6 +27,29 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def begin_write() -> None:
+    """End any read transaction and begin a write transaction.
+
+    On SQLite the app's connection hook turns the ``sqlite_immediate`` option into
+    ``BEGIN IMMEDIATE``: the write lock is taken first, so the transaction never fails half-way
+    upgrading from read to write. Other databases ignore the option.
+    """
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[None]:
+    """A short write transaction for background work: begin, run the block, commit (or roll back)."""
+    begin_write()
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def utcnow() -> datetime:

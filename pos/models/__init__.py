@@ -6,8 +6,9 @@ from .lines import LineSnapshot
 from .outbox import OutboxEntry
 from .printing import PrintJob
 from .sales import Payment, Sale, SaleCharge
+from .service_state import Alert, ServiceState
 from .staff import ApiToken, Staff
 from .terminal import Terminal
 
-__all__ = ["ApiToken", "AuditEntry", "LineSnapshot", "OutboxEntry", "Payment", "Plan", "PrintJob", "Sale",
-           "SaleCharge", "Staff", "Terminal"]
+__all__ = ["Alert", "ApiToken", "AuditEntry", "LineSnapshot", "OutboxEntry", "Payment", "Plan", "PrintJob", "Sale",
+           "SaleCharge", "ServiceState", "Staff", "Terminal"]

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, utcnow
 
+#: pending: due at next_attempt_at; in_flight: claimed by a worker until claimed_until (then due
+#: again); done: the carrier's answer is final; failed: a person must look (needs attention).
 OUTBOX_STATES = ("pending", "in_flight", "done", "failed")
 
 
@@ -29,6 +31,8 @@ class OutboxEntry(db.Model):
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_until = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The carrier's id for the renewal once it has answered (used to poll a PROCESSING renewal).
+    carrier_renewal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

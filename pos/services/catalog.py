@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from ..db import db
 from ..errors import DomainError
 from ..models import Plan
+from . import audit
 
 #: Demo catalog, the same plans as the sandbox carrier offers (carrier/ holds the carrier's copy).
 DEMO_PLANS = (
     dict(carrier_plan_id="US-7D-5GB", name_en="USA 7 days · 5 GB", name_zh="美国 7天 5GB",
-         name_es="EE. UU. 7 días · 5 GB", price_minor=1500, wholesale_minor=1100, validity_days=7,
+         name_es="EE. UU. 7 días · 5 GB", price_minor=1500, wholesale_minor=1000, validity_days=7,
          data_mb=5120, voice_min=100, sms=100, requires_id=False, sort_order=10),
     dict(carrier_plan_id="US-15D-10GB", name_en="USA 15 days · 10 GB", name_zh="美国 15天 10GB",
-         name_es="EE. UU. 15 días · 10 GB", price_minor=2500, wholesale_minor=1800, validity_days=15,
+         name_es="EE. UU. 15 días · 10 GB", price_minor=2500, wholesale_minor=1700, validity_days=15,
          data_mb=10240, voice_min=300, sms=300, requires_id=False, sort_order=20),
     dict(carrier_plan_id="US-30D-20GB", name_en="USA 30 days · 20 GB", name_zh="美国 30天 20GB",
-         name_es="EE. UU. 30 días · 20 GB", price_minor=3500, wholesale_minor=2600, validity_days=30,
+         name_es="EE. UU. 30 días · 20 GB", price_minor=3500, wholesale_minor=2400, validity_days=30,
          data_mb=20480, voice_min=1000, sms=1000, requires_id=True, sort_order=30),
     dict(carrier_plan_id="US-30D-UNL", name_en="USA 30 days · Unlimited", name_zh="美国 30天 无限流量",
-         name_es="EE. UU. 30 días · Ilimitado", price_minor=4500, wholesale_minor=3300, validity_days=30,
+         name_es="EE. UU. 30 días · Ilimitado", price_minor=4500, wholesale_minor=3100, validity_days=30,
          data_mb=-1, voice_min=-1, sms=-1, requires_id=True, sort_order=40),
     dict(carrier_plan_id="US-90D-50GB", name_en="USA 90 days · 50 GB", name_zh="美国 90天 50GB",
-         name_es="EE. UU. 90 días · 50 GB", price_minor=9900, wholesale_minor=7400, validity_days=90,
+         name_es="EE. UU. 90 días · 50 GB", price_minor=9900, wholesale_minor=6900, validity_days=90,
          data_mb=51200, voice_min=3000, sms=3000, requires_id=True, sort_order=50),
 )
 DEMO_PRICE_VERSION = "2026-11-01"
@@ -57,3 +60,61 @@ def seed_demo_plans(currency: str) -> int:
             added += 1
     db.session.flush()
     return added
+
+
+@dataclass(frozen=True)
+class CarrierOffer:
+    """A plan as the carrier offers it (the carrier package's Plan, as plain data)."""
+
+    plan_id: str
+    price_version: str
+    wholesale_minor: int
+    currency: str
+    suggested_retail_minor: int | None
+    validity_days: int
+    data_mb: int
+    voice_min: int
+    sms: int
+    requires_id: bool
+    names: dict[str, str]
+
+
+def apply_carrier_offers(offers: list[CarrierOffer], *, currency: str) -> dict:
+    """Bring the local catalog in line with the carrier's: new price versions and terms are taken,
+    new plans are added at the suggested retail price, plans the carrier dropped are withdrawn.
+
+    The store's own retail prices are kept; each sale keeps the price version it was sold at.
+    """
+    existing = {p.carrier_plan_id: p for p in db.session.scalars(select(Plan))}
+    changed = {"added": 0, "updated": 0, "withdrawn": 0}
+    seen = set()
+    for offer in offers:
+        if offer.currency != currency:
+            continue  # a plan the store cannot price in its own currency is not sold here
+        seen.add(offer.plan_id)
+        plan = existing.get(offer.plan_id)
+        if plan is None:
+            if offer.suggested_retail_minor is None:
+                continue
+            plan = Plan(carrier_plan_id=offer.plan_id, price_minor=offer.suggested_retail_minor, currency=currency,
+                        sort_order=1000 + len(existing) + changed["added"])
+            db.session.add(plan)
+            changed["added"] += 1
+        elif (plan.price_version, plan.wholesale_minor, plan.validity_days, plan.data_mb, plan.voice_min, plan.sms,
+              plan.requires_id, plan.active) != (offer.price_version, offer.wholesale_minor, offer.validity_days,
+                                                 offer.data_mb, offer.voice_min, offer.sms, offer.requires_id, True):
+            changed["updated"] += 1
+        plan.price_version, plan.wholesale_minor = offer.price_version, offer.wholesale_minor
+        plan.validity_days, plan.data_mb, plan.voice_min, plan.sms = (offer.validity_days, offer.data_mb,
+                                                                      offer.voice_min, offer.sms)
+        plan.requires_id, plan.active = offer.requires_id, True
+        plan.name_en = plan.name_en or offer.names.get("en") or offer.plan_id
+        plan.name_zh = plan.name_zh or offer.names.get("zh", "")
+        plan.name_es = plan.name_es or offer.names.get("es", "")
+    for plan_id, plan in existing.items():
+        if plan_id not in seen and plan.active:
+            plan.active = False
+            changed["withdrawn"] += 1
+    db.session.flush()
+    audit.record("catalog.refresh", subject="carrier", **changed)
+    return changed

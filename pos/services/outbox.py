@@ -1,0 +1,192 @@
+"""The outbox as the sync service sees it: claim due renewals, record what the carrier said.
+
+Every recording function checks that the caller still holds the claim; a worker whose lease ran
+out (it was slow, or it was killed and came back) must not overwrite what another worker wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+
+from ..db import db, utcnow
+from ..errors import DomainError, NotFound
+from ..identifiers import Line
+from ..models import OutboxEntry, Sale
+from . import audit
+from .lines import record_snapshot
+
+ACTIVE_STATES = ("pending", "in_flight")
+
+
+@dataclass(frozen=True)
+class RenewalWork:
+    """Everything needed to send one renewal, read in one short transaction."""
+
+    entry_id: int
+    external_id: str
+    line: str
+    plan_id: str
+    price_version: str
+    wholesale_minor: int | None
+    currency: str
+    terminal_code: str
+    sold_at: datetime
+    attempts: int
+    carrier_renewal_id: str | None
+
+
+def _due(now: datetime):
+    return and_(or_(OutboxEntry.state == "pending",
+                    and_(OutboxEntry.state == "in_flight", OutboxEntry.claimed_until < now)),
+                OutboxEntry.next_attempt_at <= now)
+
+
+def claim_due(worker: str, limit: int, *, lease: timedelta, now: datetime | None = None) -> list[RenewalWork]:
+    """Claim up to ``limit`` due entries for ``worker``, service restores first.
+
+    One UPDATE whose WHERE re-checks "still due" row by row, so two workers never claim one entry:
+    on PostgreSQL the re-check runs after the row lock (and SKIP LOCKED keeps workers apart), on
+    SQLite the write lock serialises the claims.
+    """
+    now = now or utcnow()
+    due_ids = (select(OutboxEntry.id).where(_due(now))
+               .order_by(OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)
+               .limit(limit).with_for_update(skip_locked=True))
+    claimed = db.session.execute(
+        update(OutboxEntry).where(OutboxEntry.id.in_(due_ids.scalar_subquery()), _due(now))
+        .values(state="in_flight", claimed_by=worker, claimed_until=now + lease, updated_at=now)
+        .returning(OutboxEntry.id).execution_options(synchronize_session=False)).scalars().all()
+    if not claimed:
+        return []
+    rows = db.session.execute(select(OutboxEntry, Sale).join(Sale, Sale.id == OutboxEntry.sale_id)
+                              .where(OutboxEntry.id.in_(claimed))
+                              .order_by(OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)).all()
+    return [RenewalWork(entry_id=e.id, external_id=s.id, line=s.line, plan_id=s.carrier_plan_id,
+                        price_version=s.price_version, wholesale_minor=s.plan.wholesale_minor, currency=s.currency,
+                        terminal_code=s.terminal.code, sold_at=s.created_at, attempts=e.attempts,
+                        carrier_renewal_id=e.carrier_renewal_id) for e, s in rows]
+
+
+def _held(entry_id: int, worker: str) -> OutboxEntry | None:
+    entry = db.session.get(OutboxEntry, entry_id, with_for_update=True)
+    if entry is None or entry.state != "in_flight" or entry.claimed_by != worker:
+        return None
+    return entry
+
+
+def _finish(entry: OutboxEntry, state: str, now: datetime, error: str | None = None) -> None:
+    entry.state = state
+    entry.claimed_by = None
+    entry.claimed_until = None
+    entry.last_error = error
+    entry.updated_at = now
+
+
+def record_confirmed(entry_id: int, worker: str, *, renewal_id: str, expires_at: datetime,
+                     now: datetime | None = None) -> bool:
+    """The carrier renewed the line: the sale is confirmed with its new expiry."""
+    now = now or utcnow()
+    entry = _held(entry_id, worker)
+    if entry is None:
+        return False
+    sale = entry.sale
+    entry.carrier_renewal_id = renewal_id
+    _finish(entry, "done", now)
+    sale.status, sale.status_reason = "confirmed", None
+    sale.new_expires_at, sale.confirmed_at = expires_at, now
+    record_snapshot(Line(sale.line_kind, sale.line), "ACTIVE", expires_at, checked_at=now)
+    audit.record("sale.confirmed", subject=sale.receipt_number, sale_id=sale.id, renewal_id=renewal_id)
+    return True
+
+
+def record_processing(entry_id: int, worker: str, *, renewal_id: str, poll_at: datetime,
+                      now: datetime | None = None) -> bool:
+    """The carrier accepted the renewal and is still working on it: poll it at ``poll_at``."""
+    now = now or utcnow()
+    entry = _held(entry_id, worker)
+    if entry is None:
+        return False
+    entry.carrier_renewal_id = renewal_id
+    entry.attempts += 1
+    entry.next_attempt_at = poll_at
+    _finish(entry, "pending", now, "carrier still processing")
+    return True
+
+
+def record_needs_refund(entry_id: int, worker: str, *, reason: str, now: datetime | None = None) -> bool:
+    """The carrier will not renew (declined, unknown line, reversed): the customer is owed a refund."""
+    now = now or utcnow()
+    entry = _held(entry_id, worker)
+    if entry is None:
+        return False
+    _finish(entry, "done", now, reason)
+    entry.sale.status, entry.sale.status_reason = "needs_refund", reason[:200]
+    audit.record("sale.needs_refund", subject=entry.sale.receipt_number, sale_id=entry.sale_id, reason=reason)
+    return True
+
+
+def record_needs_attention(entry_id: int, worker: str, *, reason: str, now: datetime | None = None) -> bool:
+    """The answer makes no sense or breaks a rule (price changed beyond tolerance): a person decides."""
+    now = now or utcnow()
+    entry = _held(entry_id, worker)
+    if entry is None:
+        return False
+    _finish(entry, "failed", now, reason)
+    entry.sale.status, entry.sale.status_reason = "needs_attention", reason[:200]
+    audit.record("sale.needs_attention", subject=entry.sale.receipt_number, sale_id=entry.sale_id, reason=reason)
+    return True
+
+
+def reschedule(entry_id: int, worker: str, *, at: datetime, error: str, sent: bool,
+               now: datetime | None = None) -> bool:
+    """Try again at ``at``. ``sent`` says the request may have reached the carrier (count the attempt,
+    so the next try looks the renewal up before sending it again)."""
+    now = now or utcnow()
+    entry = _held(entry_id, worker)
+    if entry is None:
+        return False
+    if sent:
+        entry.attempts += 1
+    entry.next_attempt_at = at
+    _finish(entry, "pending", now, error[:500])
+    return True
+
+
+def queue_stats(now: datetime | None = None) -> dict:
+    """Counts per outbox state, the queue depth and the age in seconds of the oldest waiting renewal."""
+    now = now or utcnow()
+    counts = dict(db.session.execute(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)).all())
+    oldest = db.session.scalar(select(func.min(OutboxEntry.created_at))
+                               .where(OutboxEntry.state.in_(ACTIVE_STATES)))
+    return {"counts": {state: counts.get(state, 0) for state in ("pending", "in_flight", "done", "failed")},
+            "depth": counts.get("pending", 0) + counts.get("in_flight", 0),
+            "oldest_pending_s": int((now - oldest).total_seconds()) if oldest else None}
+
+
+def retry(ref: str, *, staff=None, now: datetime | None = None) -> OutboxEntry:
+    """Put a renewal back in the queue now (by outbox id, sale id or receipt number): after a manager
+    fixed what needed attention, or to re-check a confirmed renewal with the carrier."""
+    now = now or utcnow()
+    entry = None
+    if ref.isdigit():
+        entry = db.session.get(OutboxEntry, int(ref))
+    if entry is None:
+        sale = db.session.scalar(select(Sale).where(or_(Sale.id == ref, Sale.receipt_number == ref.upper())))
+        entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.sale_id == sale.id)) if sale else None
+    if entry is None:
+        raise NotFound("outbox_not_found", "No queued renewal matches %(ref)s.", ref=ref[:40])
+    if entry.state in ACTIVE_STATES:
+        raise DomainError("already_queued", "This renewal is already waiting for the carrier.")
+    if entry.sale.status == "confirmed" and not entry.carrier_renewal_id:
+        raise DomainError("already_confirmed", "This renewal is already confirmed by the carrier.")
+    # A renewal the carrier has answered for is only ever looked up again (its id is known), never
+    # resent: re-checking a confirmed one finds out whether the carrier reversed it since.
+    entry.next_attempt_at = now
+    _finish(entry, "pending", now, entry.last_error)
+    if entry.sale.status != "confirmed":
+        entry.sale.status, entry.sale.status_reason = "pending", None
+    audit.record("sync.retry", staff=staff, subject=entry.sale.receipt_number, sale_id=entry.sale_id)
+    return entry
