@@ -52,6 +52,9 @@ def create_app(overrides: dict | None = None, *, instance: str | Path | None = N
     i18n.init_app(app)
     errors.init_app(app)
     app.extensions.setdefault("after_commit", [])
+    from . import devices
+
+    devices.init_app(app)  # device states, spooler wake-up, /counter/events; no thread starts here
     _register_blueprints(app)
     _security_headers(app)
     return app

@@ -282,5 +282,9 @@ def token_create(ctx: click.Context, staff_name: str, label: str) -> None:
     click.echo(secret)
 
 
+from .cli_devices import devices_group  # noqa: E402 - the group joins `main` defined above
+
+main.add_command(devices_group)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

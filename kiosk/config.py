@@ -25,7 +25,7 @@ ENV_PREFIX = "KIOSK_"
 #: Keys allowed in each item of an array of tables; the defaults may show only some of them.
 TABLE_ARRAY_KEYS = {
     ("store", "charges"): {"code", "name", "name_zh", "name_es", "kind", "rate_percent", "amount_minor"},
-    ("terminals",): {"code", "name", "kind"},
+    ("terminals",): {"code", "name", "kind", "printer", "scanner"},  # printer/scanner: kiosk.devices.settings
 }
 _TERMINAL_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _STORE_ID = re.compile(r"^[A-Za-z0-9\-]{1,40}$")
@@ -153,6 +153,9 @@ def validate(config: dict) -> None:
     for lang in config["ui"]["languages"]:
         if lang not in ("en", "zh", "es"):
             raise ConfigError(f"'ui.languages' has {lang!r}; choose from en, zh, es")
+    from .devices.settings import validate_devices  # here: it imports ConfigError from this module
+
+    validate_devices(config)
 
 
 def _validate_charge(charge: dict, name: str) -> None:

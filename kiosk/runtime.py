@@ -23,6 +23,10 @@ class Stoppable(Protocol):
 #: Starters in start order; each takes the app and whether this is the demo.
 STARTERS: list[Callable[[Flask, bool], Stoppable | None]] = []
 
+from .devices.runtime import start_devices  # noqa: E402 - kept beside the list it joins
+
+STARTERS.append(start_devices)
+
 
 def start_background(app: Flask, *, demo: bool) -> list[Stoppable]:
     """Start every background service; returns them in the order to stop them."""

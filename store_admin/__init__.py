@@ -31,3 +31,6 @@ def dashboard():
     audit = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(30)))
     return render_template("admin/dashboard.html", by_status=by_status, queue=queue, audit=audit,
                            staff=list_staff())
+
+
+from . import drawer  # noqa: E402, F401 - registers the "no sale" drawer route on bp

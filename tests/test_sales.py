@@ -160,7 +160,7 @@ def test_failed_commit_leaves_nothing(shop):
     with pytest.raises(Exception):  # noqa: B017 - IntegrityError from the driver
         db.session.commit()
     db.session.rollback()
-    assert _count(Sale) == 1 and _count(OutboxEntry) == 1 and _count(PrintJob) == 1
+    assert _count(Sale) == 1 and _count(OutboxEntry) == 1 and _count(PrintJob) == 2  # receipt + drawer kick
 
 
 def test_expired_line_goes_first(shop):

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from pos.db import db
 from pos.errors import DomainError
 from pos.money import parse_amount
-from pos.services import catalog, checkout, lines, sales
+from pos.services import catalog, checkout, lines, printing, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import staff_required
@@ -109,7 +109,7 @@ def sale(sale_id: str):
     """The sale's confirmation: change due, status, the receipt as printed."""
     found = sales.find_sale(sale_id)
     return render_template("counter/sale.html", sale=found, receipt=build_receipt(found, _store()),
-                           just_sold=request.args.get("done") == "1")
+                           just_sold=request.args.get("done") == "1", print_job=printing.receipt_job(found))
 
 
 @bp.post("/sales/<sale_id>/reprint")

@@ -110,5 +110,52 @@
     });
   }
 
-  onReady(function () { pinpad(); oneSubmit(); checkout(); wedgeScanner(); });
+  // A serial scanner's scans and the devices' states arrive as server-sent events (kiosk/devices).
+  // ICCID and phone scans fill the line field on the line-entry screen; a receipt's QR opens the
+  // sale from any screen; anything else gets a short message. EventSource reconnects by itself.
+  function deviceEvents() {
+    var box = document.querySelector("[data-device-events]");
+    if (!box || !window.EventSource) return;
+    var labels = JSON.parse(box.dataset.labels || "{}");
+    var message = box.querySelector(".scan-message"), hideTimer = null;
+    function say(text, code) {
+      message.textContent = text.replace("{code}", code || "");
+      message.hidden = false;
+      clearTimeout(hideTimer);
+      hideTimer = setTimeout(function () { message.hidden = true; }, 5000);
+    }
+    var source = new EventSource(box.dataset.deviceEvents);
+    source.addEventListener("scan", function (ev) {
+      var scan = JSON.parse(ev.data);
+      if (scan.kind === "receipt") {
+        location.href = box.dataset.lookupUrl + "?q=" + encodeURIComponent(scan.code);
+      } else if (scan.kind === "iccid" || scan.kind === "phone") {
+        var form = document.querySelector("form.line-entry");
+        if (!form) { say(box.dataset.msgElsewhere, scan.code); return; }
+        form.querySelector("[name=line]").value = scan.code;
+        form.submit();
+      } else if (scan.kind === "esim") {
+        say(box.dataset.msgEsim);
+      } else {
+        say(box.dataset.msgUnknown, scan.code.slice(0, 40));
+      }
+    });
+    source.addEventListener("device", function (ev) {
+      var states = JSON.parse(ev.data);
+      ["printer", "scanner"].forEach(function (device) {
+        var el = box.querySelector("[data-device=" + device + "]");
+        if (!el || !states[device]) return;
+        el.className = "device " + states[device].state;
+        el.title = states[device].reason;
+        el.querySelector("b").textContent = (labels[device] || {})[states[device].state] || states[device].state;
+      });
+    });
+    source.addEventListener("print", function (ev) {
+      var shown = document.querySelector("[data-print-sale]");
+      var job = JSON.parse(ev.data);
+      if (shown && (!job.sale_id || job.sale_id === shown.dataset.printSale)) location.reload();
+    });
+  }
+
+  onReady(function () { pinpad(); oneSubmit(); checkout(); wedgeScanner(); deviceEvents(); });
 })();

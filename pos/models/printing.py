@@ -7,8 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, utcnow
 
-PRINT_KINDS = ("receipt", "reprint", "z_report", "counter_ticket", "test_page")
-PRINT_STATES = ("queued", "printed", "failed", "cancelled")
+PRINT_KINDS = ("receipt", "reprint", "z_report", "counter_ticket", "test_page", "drawer_kick")
+#: sending: claimed by a spooler and possibly on paper; never resent automatically (see docs/devices.md).
+PRINT_STATES = ("queued", "sending", "printed", "failed", "cancelled")
 
 
 class PrintJob(db.Model):

@@ -105,6 +105,9 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
                                created_at=now))
     db.session.add(PrintJob(kind="receipt", terminal_id=terminal.id, sale=sale, payload={"copy": False},
                             created_at=now))
+    if isinstance(payment, CashPayment):  # recorded as data: the spooler fires it only once this commits
+        db.session.add(PrintJob(kind="drawer_kick", terminal_id=terminal.id, sale=sale,
+                                payload={"reason": "cash_sale"}, created_at=now))
     audit.record("sale.create", staff=staff, subject=sale.receipt_number, sale_id=sale.id, line=line.masked,
                  plan=plan.carrier_plan_id, total_minor=sale.total_minor, method=payment.method,
                  channel=channel, id_checked=bool(sale.id_document_type) or None)
