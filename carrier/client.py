@@ -62,6 +62,8 @@ class CarrierClient:
             verify=verify,
             transport=transport,
             follow_redirects=False,
+            # Keep every connection the sync worker's threads use alive: reconnecting costs more CPU than the request.
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
         )
 
     def close(self) -> None:

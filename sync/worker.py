@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -52,6 +53,14 @@ class SyncWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._link_state = None
+        self._pending_link: tuple[str, str] | None = None
+        self._funds_alert = True  # until a confirmation shows otherwise, an alert may be open from before
+        # One writer at a time per process: SQLite's busy handler sleeps in coarse steps, so threads
+        # queueing on a Python lock (and results written in batches) go much faster than contending.
+        self._write_lock = threading.Lock()
+        self._results: queue.Queue = queue.Queue()
+        self._recorder = threading.Thread(target=self._record_loop, name="sync-recorder", daemon=True)
+        self._recorder.start()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> SyncWorker:
@@ -71,6 +80,8 @@ class SyncWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._results.put(None)
+        self._recorder.join(timeout)
 
     def run(self) -> None:
         """Claim and dispatch until stopped."""
@@ -101,6 +112,7 @@ class SyncWorker:
             self._slots.acquire()
         for _ in range(self.settings.concurrency):
             self._slots.release()
+        self._results.join()
 
     def _idle_wait(self) -> float:
         return max(self.breaker.wait_s(), self.gate.wait_s()) or self.settings.idle_wait_s
@@ -119,7 +131,7 @@ class SyncWorker:
             free += 1
         if free == 0:
             return True  # all slots busy: come straight back
-        with self.context(), write_transaction():
+        with self._write_lock, self.context(), write_transaction():
             work = outbox.claim_due(self.worker_id, free, lease=timedelta(seconds=self.settings.lease_s))
         for _ in range(free - len(work)):
             self._slots.release()
@@ -131,7 +143,7 @@ class SyncWorker:
 
     def _process_slot(self, work: outbox.RenewalWork) -> None:
         try:
-            self.process(work)
+            self.process(work, record_later=True)
         except Exception:
             log.exception("renewal %s: unexpected error; it stays queued", work.external_id)
         finally:
@@ -147,17 +159,20 @@ class SyncWorker:
                               price_version=work.price_version, max_wholesale=Money(ceiling, work.currency),
                               store_id=self.store_id, terminal_id=work.terminal_code, sold_at=work.sold_at)
 
-    def process(self, work: outbox.RenewalWork) -> Action:
-        """Send (or look up, or poll) one renewal and record the outcome."""
+    def process(self, work: outbox.RenewalWork, *, record_later: bool = False) -> Action:
+        """Send (or look up, or poll) one renewal and record the outcome (now, or by the recorder thread)."""
         self.bucket.acquire()
+        result = None
         try:
             result = self._ask(work)
+            action = for_result(result)
         except CarrierError as error:
             action = for_error(error)
-            self._record(work, action, None)
-            return action
-        action = for_result(result)
-        self._record(work, action, result)
+        self._pace(action)
+        if record_later:
+            self._results.put((work, action, result, utcnow()))
+        else:
+            self._write([(work, action, result, utcnow())])
         return action
 
     def _ask(self, work: outbox.RenewalWork) -> RenewalResult:
@@ -171,44 +186,85 @@ class SyncWorker:
             self.bucket.acquire()
         return self.client.create_renewal(self.request_for(work))
 
-    def _record(self, work: outbox.RenewalWork, action: Action, result: RenewalResult | None) -> None:
-        s, now = self.settings, utcnow()
+    def _pace(self, action: Action) -> None:
+        """Feed the outcome to the breaker and the pause gate (in memory, before anything is written)."""
         kind = action.kind
-        if kind in ("confirm", "poll", "refund", "attention"):
-            self._link("online", "")
-        if kind in ("rate_limited",):
+        if kind == "rate_limited":
             self.gate.pause(action.retry_after or 1.0)
         if kind in ("outage", "retry"):
             if self.breaker.failure():
                 self._link("offline", action.reason)
-        elif kind not in ("auth", "funds", "rate_limited"):
+        elif kind == "auth":
+            self.breaker.trip(max(30.0, self.settings.breaker_max_open_s))
+            self._link("unauthorized", action.reason)
+        elif kind not in ("funds", "rate_limited"):
             if self.breaker.success():
                 log.info("carrier reachable again")
-        with self.context(), write_transaction():
-            if kind == "confirm":
-                outbox.record_confirmed(work.entry_id, self.worker_id, renewal_id=result.renewal_id,
-                                        expires_at=result.expires_at_after, now=now)
+            self._link("online", "")
+
+    def _record_loop(self) -> None:
+        """Write outcomes in batches: one transaction (one fsync) for everything that has arrived."""
+        while True:
+            item = self._results.get()
+            if item is None:
+                self._results.task_done()
+                return
+            batch = [item]
+            while len(batch) < 200:
+                try:
+                    more = self._results.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._results.put(None)
+                    self._results.task_done()
+                    break
+                batch.append(more)
+            try:
+                self._write(batch)
+            except Exception:
+                log.exception("could not record %d outcomes; their renewals are retried after the lease", len(batch))
+            finally:
+                for _ in batch:
+                    self._results.task_done()
+
+    def _write(self, batch: list) -> None:
+        with self._write_lock, self.context(), write_transaction():
+            for work, action, result, now in batch:
+                self._apply(work, action, result, now)
+            if self._pending_link is not None:
+                state, detail = self._pending_link
+                self._pending_link = None
+                alerts.set_service_state("carrier", state, detail[:300])
+                if state == "online":
+                    alerts.clear_alert("carrier_auth")
+
+    def _apply(self, work: outbox.RenewalWork, action: Action, result: RenewalResult | None, now) -> None:
+        s, kind = self.settings, action.kind
+        if kind == "confirm":
+            outbox.record_confirmed(work.entry_id, self.worker_id, renewal_id=result.renewal_id,
+                                    expires_at=result.expires_at_after, now=now)
+            if self._funds_alert:
                 alerts.clear_alert("carrier_funds", now=now)
-            elif kind == "poll":
-                outbox.record_processing(work.entry_id, self.worker_id, renewal_id=result.renewal_id,
-                                         poll_at=now + timedelta(seconds=s.poll_interval_s), now=now)
-            elif kind == "refund":
-                outbox.record_needs_refund(work.entry_id, self.worker_id, reason=action.reason, now=now)
-            elif kind == "attention":
-                outbox.record_needs_attention(work.entry_id, self.worker_id, reason=action.reason, now=now)
-            else:
-                delay = self._delay(work, action)
-                outbox.reschedule(work.entry_id, self.worker_id, at=now + timedelta(seconds=delay),
-                                  error=action.reason, sent=action.sent, now=now)
-                if kind == "funds":
-                    alerts.raise_alert("carrier_funds", "The carrier account is out of funds: renewals wait "
-                                       "in the queue until it is topped up.", now=now)
-                elif kind == "auth":
-                    alerts.raise_alert("carrier_auth", "The carrier refused our API key: check [carrier] "
-                                       "api_key. Renewals wait in the queue.", now=now)
-        if kind == "auth":
-            self.breaker.trip(max(30.0, s.breaker_max_open_s))
-            self._link("unauthorized", action.reason)
+                self._funds_alert = False
+        elif kind == "poll":
+            outbox.record_processing(work.entry_id, self.worker_id, renewal_id=result.renewal_id,
+                                     poll_at=now + timedelta(seconds=s.poll_interval_s), now=now)
+        elif kind == "refund":
+            outbox.record_needs_refund(work.entry_id, self.worker_id, reason=action.reason, now=now)
+        elif kind == "attention":
+            outbox.record_needs_attention(work.entry_id, self.worker_id, reason=action.reason, now=now)
+        else:
+            delay = self._delay(work, action)
+            outbox.reschedule(work.entry_id, self.worker_id, at=now + timedelta(seconds=delay),
+                              error=action.reason, sent=action.sent, now=now)
+            if kind == "funds":
+                self._funds_alert = True
+                alerts.raise_alert("carrier_funds", "The carrier account is out of funds: renewals wait "
+                                   "in the queue until it is topped up.", now=now)
+            elif kind == "auth":
+                alerts.raise_alert("carrier_auth", "The carrier refused our API key: check [carrier] "
+                                   "api_key. Renewals wait in the queue.", now=now)
 
     def _delay(self, work: outbox.RenewalWork, action: Action) -> float:
         s = self.settings
@@ -221,11 +277,9 @@ class SyncWorker:
         return backoff_delay(work.attempts, s.backoff_base_s, s.backoff_cap_s)
 
     def _link(self, state: str, detail: str) -> None:
-        """Tell every process (screens, /healthz) whether the carrier answers; written on change only."""
+        """Note whether the carrier answers, for every process (screens, /healthz); written with the
+        next batch of outcomes, and only when it changes."""
         if state == self._link_state:
             return
         self._link_state = state
-        with self.context(), write_transaction():
-            alerts.set_service_state("carrier", state, detail[:300])
-            if state == "online":
-                alerts.clear_alert("carrier_auth")
+        self._pending_link = (state, detail)
