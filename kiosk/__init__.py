@@ -49,8 +49,11 @@ def create_app(overrides: dict | None = None, *, instance: str | Path | None = N
 
     from . import errors, i18n
 
+    from . import carrier_status
+
     i18n.init_app(app)
     errors.init_app(app)
+    carrier_status.init_app(app)
     app.extensions.setdefault("after_commit", [])
     from . import devices
 

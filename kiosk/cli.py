@@ -19,12 +19,12 @@ DEMO_LINES = (("+14155550123", "ACTIVE", 12), ("+14155550124", "GRACE", -2), ("+
               ("+14155550126", "SUSPENDED", -5), ("89014103211118510720", "ACTIVE", 12))
 
 
-def _app(ctx: click.Context) -> Flask:
+def _app(ctx: click.Context, overrides: dict | None = None) -> Flask:
     from . import create_app
 
     if ctx.obj is None:
         try:
-            ctx.obj = create_app(instance=ctx.find_root().params.get("instance"))
+            ctx.obj = create_app(overrides, instance=ctx.find_root().params.get("instance"))
         except ConfigError as exc:
             raise click.ClickException(f"configuration: {exc}") from None
     return ctx.obj
@@ -147,8 +147,10 @@ def serve(app: Flask, host: str, port: int, *, demo: bool, banner) -> None:
 
     from .runtime import start_background, stop_background
 
+    # channel_request_lookahead: waitress keeps reading sockets while a request runs, so an event
+    # stream (GET /counter/events) sees its browser leave and frees the thread at once.
     server = create_server(app, host=host, port=port, threads=app.config["KIOSK"]["server"]["threads"],
-                           ident="kiosk")
+                           ident="kiosk", channel_request_lookahead=1)
     services = start_background(app, demo=demo)
 
     def _stop(*_args):
@@ -182,10 +184,31 @@ def run(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 @main.command("demo")
 @click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--carrier-port", type=int, default=8090, show_default=True, help="Port of the demo's sandbox carrier.")
+@click.option("--carrier-url", help="Use this carrier instead of starting the sandbox (with [carrier] api_key).")
 @click.pass_context
-def demo(ctx: click.Context, port: int) -> None:
-    """Create the instance folder, migrate, seed demo data and serve on 127.0.0.1."""
-    app = _app(ctx)
+def demo(ctx: click.Context, port: int, carrier_port: int, carrier_url: str | None) -> None:
+    """Create the instance folder, migrate, seed demo data, start a sandbox carrier and serve on 127.0.0.1."""
+    sandbox = None
+    if carrier_url:
+        overrides = {"carrier": {"url": carrier_url}}
+    else:
+        from carrier.sandbox import start_sandbox
+
+        try:
+            sandbox = start_sandbox("127.0.0.1", carrier_port, processing_delay_s=3.0)
+        except OSError:
+            raise click.ClickException(f"port {carrier_port} is taken: choose another with --carrier-port") from None
+        overrides = {"carrier": {"url": sandbox.url, "api_key": "sandbox-key"}}
+    try:
+        _demo(ctx, port, overrides, sandbox.url if sandbox else carrier_url)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+
+
+def _demo(ctx: click.Context, port: int, overrides: dict, carrier_url: str) -> None:
+    app = _app(ctx, overrides)
     click.echo(f"Instance folder: {app.instance_path}")
     upgrade_database(app)
     _sync_terminals(app)
@@ -196,6 +219,8 @@ def demo(ctx: click.Context, port: int) -> None:
         for name, role, pin in seeded:
             shown = pin or next(p for n, _r, p in DEMO_STAFF if n == name) + " (unless changed)"
             click.echo(f"  {role:8} {name:10} PIN {shown}")
+        click.echo(f"\nCarrier: {carrier_url}" + ("  (sandbox: POST /_sandbox/faults to break it)" if
+                                                   "127.0.0.1" in carrier_url else ""))
         click.echo(f"\nOpen {url} in a browser.  Ctrl-C stops the demo.\n")
 
     serve(app, "127.0.0.1", port, demo=True, banner=banner)
@@ -281,6 +306,10 @@ def token_create(ctx: click.Context, staff_name: str, label: str) -> None:
         db.session.commit()
     click.echo(secret)
 
+
+from .cli_sync import register as _register_sync  # noqa: E402 - the commands join the group defined above
+
+_register_sync(main)
 
 from .cli_devices import devices_group  # noqa: E402 - the group joins `main` defined above
 

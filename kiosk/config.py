@@ -156,6 +156,9 @@ def validate(config: dict) -> None:
     from .devices.settings import validate_devices  # here: it imports ConfigError from this module
 
     validate_devices(config)
+    from .carrier_link import validate_carrier
+
+    validate_carrier(config)
 
 
 def _validate_charge(charge: dict, name: str) -> None:

@@ -8,6 +8,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pos.db import db
 from pos.models import OutboxEntry
+from pos.services import alerts
+
+from .carrier_status import carrier_link_status
 
 bp = Blueprint("health", __name__)
 
@@ -25,6 +28,14 @@ def healthz():
     except SQLAlchemyError as exc:
         body["database"] = {"state": "error", "error": type(exc).__name__}
         body["status"] = "error"
+    try:
+        link = carrier_link_status()
+        body["carrier"] = {"state": link["state"], "detail": link["detail"],
+                           "since": link["since"].isoformat() if link["since"] else None}
+        body["alerts"] = [{"code": a.code, "message": a.message, "since": a.raised_at.isoformat()}
+                          for a in alerts.open_alerts()]
+    except SQLAlchemyError:
+        body["carrier"], body["alerts"] = {"state": "unknown"}, []
     devices = current_app.extensions.get("device_states")
     body["devices"] = devices() if devices else {}
     if any(d.get("state") not in ("ok", "connected", "disabled") for d in body["devices"].values()):

@@ -27,6 +27,10 @@ from .devices.runtime import start_devices  # noqa: E402 - kept beside the list 
 
 STARTERS.append(start_devices)
 
+from .carrier_link import start_embedded_sync  # noqa: E402 - kept beside the list it joins
+
+STARTERS.append(start_embedded_sync)
+
 
 def start_background(app: Flask, *, demo: bool) -> list[Stoppable]:
     """Start every background service; returns them in the order to stop them."""

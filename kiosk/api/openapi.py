@@ -28,7 +28,9 @@ SCHEMAS = {
         "status": {"type": "string", "enum": ["ACTIVE", "GRACE", "EXPIRED", "SUSPENDED", "TERMINATED", "UNKNOWN"]},
         "expires_at": {"type": ["string", "null"], "format": "date-time"},
         "checked_at": {"type": ["string", "null"], "format": "date-time"},
-        "restores_service": {"type": "boolean"}}},
+        "restores_service": {"type": "boolean"},
+        "live": {"type": "boolean", "description": "true when the carrier answered now, else the last snapshot"},
+        "eligible_plan_ids": {"type": ["array", "null"], "items": {"type": "string"}}}},
     "CashPayment": {"type": "object", "required": ["method", "tendered_minor"], "properties": {
         "method": {"const": "cash"}, "tendered_minor": {"type": "integer", "minimum": 0}}},
     "CardPayment": {"type": "object", "required": ["method", "approval_code", "last4"], "properties": {

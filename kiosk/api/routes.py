@@ -11,6 +11,7 @@ from pos.services import audit, catalog, checkout, lines, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import token_required
+from ..carrier_link import live_line_status
 from ..database import unit_of_work
 from . import bp
 from .openapi import openapi_document
@@ -63,12 +64,14 @@ def plans():
 def line(line_text: str):
     """The parsed line and its last known status."""
     parsed = sales.parse_line_or_refuse(line_text, current_app.config["STORE"].default_region)
+    live = live_line_status(current_app, parsed)
     snap = lines.last_snapshot(parsed)
     return jsonify({"line": parsed.value, "kind": parsed.kind, "display": parsed.display,
                     "status": snap.status if snap else "UNKNOWN",
                     "expires_at": snap.expires_at.isoformat() if snap and snap.expires_at else None,
                     "checked_at": snap.checked_at.isoformat() if snap else None,
-                    "restores_service": bool(snap and snap.restores_service)})
+                    "restores_service": bool(snap and snap.restores_service), "live": live is not None,
+                    "eligible_plan_ids": list(live.eligible_plan_ids) if live else None})
 
 
 def _object(body: dict, key: str) -> dict:

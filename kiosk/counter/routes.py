@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from pos.db import db
@@ -14,6 +14,7 @@ from pos.services import catalog, checkout, lines, printing, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import staff_required
+from ..carrier_link import live_line_status
 from ..database import unit_of_work
 from ..i18n import age_text, error_message
 from ..receipts import build_receipt
@@ -45,8 +46,9 @@ def line():
     except DomainError as exc:
         return render_template("counter/start.html", error=error_message(exc), line_text=text,
                                recent=sales.recent_sales(_terminal(), limit=8)), 422
+    live = live_line_status(current_app, parsed) is not None
     snapshot = lines.last_snapshot(parsed)
-    return render_template("counter/line.html", line=parsed, snapshot=snapshot,
+    return render_template("counter/line.html", line=parsed, snapshot=snapshot, live=live,
                            snapshot_age=age_text(snapshot.checked_at) if snapshot else None,
                            plans=[(p, checkout.quote(p, _store())) for p in catalog.active_plans()])
 
@@ -110,6 +112,14 @@ def sale(sale_id: str):
     found = sales.find_sale(sale_id)
     return render_template("counter/sale.html", sale=found, receipt=build_receipt(found, _store()),
                            just_sold=request.args.get("done") == "1", print_job=printing.receipt_job(found))
+
+
+@bp.get("/sales/<sale_id>/status")
+@staff_required()
+def sale_status(sale_id: str):
+    """The sale's carrier status as JSON, polled by the confirmation screen while it is pending."""
+    found = sales.find_sale(sale_id)
+    return jsonify({"status": found.status, "label": sale_status_label(found.status)})
 
 
 @bp.post("/sales/<sale_id>/reprint")

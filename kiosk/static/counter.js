@@ -157,5 +157,19 @@
     });
   }
 
-  onReady(function () { pinpad(); oneSubmit(); checkout(); wedgeScanner(); deviceEvents(); });
+  // While the carrier has not confirmed a sale, look again every few seconds and show the news.
+  function watchSaleStatus() {
+    var el = document.querySelector("[data-watch-status]");
+    if (!el) return;
+    var tries = 0;
+    var timer = setInterval(function () {
+      if (++tries > 100) { clearInterval(timer); return; }
+      fetch(el.dataset.watchStatus, {credentials: "same-origin"}).then(function (r) { return r.json(); })
+        .then(function (body) {
+          if (body.status !== "pending") { clearInterval(timer); window.location.reload(); }
+        }).catch(function () {});
+    }, 3000);
+  }
+
+  onReady(function () { pinpad(); oneSubmit(); checkout(); wedgeScanner(); watchSaleStatus(); deviceEvents(); });
 })();
