@@ -1,19 +1,13 @@
-"""Database wiring: SQLite durability settings and the one-commit-per-request unit of work."""
+"""Database wiring: SQLite durability settings. The unit of work lives in pos.db (re-exported here)."""
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable
-
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from pos.db import begin_write, db
+from pos.db import unit_of_work
 
-RETRIES = 6
+__all__ = ["configure_sqlite", "unit_of_work"]
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -41,42 +35,3 @@ def configure_sqlite(engine: Engine) -> None:
         # fails half-way upgrading from read to write. Plain reads stay deferred and never block.
         immediate = connection.get_execution_options().get("sqlite_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _retryable(exc: Exception) -> bool:
-    text = str(getattr(exc, "orig", exc)).lower()
-    if isinstance(exc, IntegrityError):
-        # A concurrent request inserted the same idempotency key or receipt number first:
-        # running the work again finds it and answers as a replay.
-        return "unique" in text or "duplicate" in text
-    return "locked" in text or "could not serialize" in text or "deadlock" in text
-
-
-def unit_of_work(view: Callable) -> Callable:
-    """Run a view as one transaction: commit once at the end, retry on a write conflict.
-
-    After the commit the app's after-commit hooks run (the print spooler wakes up), so nothing
-    is printed or kicked for work that did not commit.
-    """
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        for attempt in range(RETRIES):
-            try:
-                begin_write()
-                result = view(*args, **kwargs)
-                db.session.commit()
-                break
-            except (IntegrityError, OperationalError) as exc:
-                db.session.rollback()
-                if attempt == RETRIES - 1 or not _retryable(exc):
-                    raise
-                time.sleep(0.005 * 2**attempt)
-            except BaseException:
-                db.session.rollback()
-                raise
-        for hook in current_app.extensions.get("after_commit", ()):
-            hook()
-        return result
-
-    return wrapper

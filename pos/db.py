@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic batch migrations on SQLite can find and alter them.
@@ -79,3 +83,45 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+RETRIES = 6
+
+
+def _retryable(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if isinstance(exc, IntegrityError):
+        # A concurrent request inserted the same idempotency key or receipt number first:
+        # running the work again finds it and answers as a replay.
+        return "unique" in text or "duplicate" in text
+    return "locked" in text or "could not serialize" in text or "deadlock" in text
+
+
+def unit_of_work(view: Callable) -> Callable:
+    """Run a view as one transaction: commit once at the end, retry on a write conflict.
+
+    After the commit the app's after-commit hooks run (the print spooler wakes up), so nothing
+    is printed or kicked for work that did not commit.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        for attempt in range(RETRIES):
+            try:
+                begin_write()
+                result = view(*args, **kwargs)
+                db.session.commit()
+                break
+            except (IntegrityError, OperationalError) as exc:
+                db.session.rollback()
+                if attempt == RETRIES - 1 or not _retryable(exc):
+                    raise
+                time.sleep(0.005 * 2**attempt)
+            except BaseException:
+                db.session.rollback()
+                raise
+        for hook in current_app.extensions.get("after_commit", ()):
+            hook()
+        return result
+
+    return wrapper

@@ -33,4 +33,4 @@ def dashboard():
                            staff=list_staff())
 
 
-from . import drawer  # noqa: E402, F401 - registers the "no sale" drawer route on bp
+from . import drawer, sync_queue  # noqa: E402, F401 - register their routes on bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, redirect, url_for
 
-from kiosk.database import unit_of_work  # the one commit per request, and the spooler wake-up after it
+from pos.db import unit_of_work  # the one commit per request, and the spooler wake-up after it
 from pos.services import printing
 from pos.services.terminals import terminal_by_code
 

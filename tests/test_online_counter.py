@@ -123,3 +123,30 @@ def test_cli_sync_status_retry_and_catalog(online, sandbox, tmp_path):
     assert missing.exit_code == 1 and "No queued renewal" in missing.output
     with online.app_context():
         assert db.session.scalar(select(Sale)) is None
+
+
+def test_manager_sees_problems_and_sends_again(online, sandbox):
+    """The back office lists what the carrier did not renew and sends a needs-attention renewal again."""
+    from pos.db import write_transaction
+    from pos.models import OutboxEntry
+
+    from .helpers import gen_sale
+
+    with online.app_context():
+        sale = gen_sale(online)
+        db.session.commit()
+        with write_transaction():
+            entry = db.session.scalar(select(OutboxEntry))
+            entry.state, sale.status, sale.status_reason = "failed", "needs_attention", "PRICE_CHANGED: up 20%"
+        number = sale.receipt_number
+    manager = online.test_client()
+    login(manager, "manager", "2468")
+    page = manager.get("/admin/sync").get_data(as_text=True)
+    assert "PRICE_CHANGED: up 20%" in page and number in page
+    response = manager.post(f"/admin/sync/{sale.id}/retry", data={"csrf_token": csrf_from(page)})
+    assert f"{number} is queued again" in manager.get(response.headers["Location"]).get_data(as_text=True)
+    with online.app_context():
+        assert db.session.scalar(select(OutboxEntry.state)) == "pending"
+    clerk = online.test_client()
+    login(clerk)
+    assert clerk.get("/admin/sync").status_code == 403
