@@ -56,7 +56,7 @@ def main() -> None:
     os.symlink(os.ttyname(slave), link)
     app = _app(workdir / "instance", str(link))
     runtime = start_devices(app, False)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="bench")
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="bench", channel_request_lookahead=1)
     threading.Thread(target=server.run, daemon=True).start()
     hub = app.extensions["devices"]
     while hub.scanner_state("T01")[0] != "connected":

@@ -11,9 +11,10 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 QUEUE_SIZE = 64
+DISCONNECT_CHECK_SECONDS = 0.25
 
 
 class EventBroker:
@@ -57,23 +58,35 @@ def sse(event: str, data: dict) -> str:
 
 
 def stream(broker: EventBroker, terminal: str, q: queue.Queue, first: list[tuple[str, dict]], *,
-           heartbeat: float, lifetime: float) -> Iterator[str]:
+           heartbeat: float, lifetime: float, disconnected: Callable[[], bool] | None = None) -> Iterator[str]:
     """Frames for one browser: ``first`` events, then published ones, a comment every ``heartbeat``
-    seconds (so a gone browser is noticed and proxies keep the connection), and the end after
+    seconds (proxies keep the connection; a gone browser makes the write fail), and the end after
     ``lifetime`` seconds so a server thread is never held for ever (EventSource reconnects).
+
+    Each open stream holds a server thread. A browser leaves a page by closing the connection,
+    which the server only notices when writing, so with ``disconnected`` (waitress's
+    ``waitress.client_disconnected``, live when the server runs with channel_request_lookahead)
+    the stream checks four times a second and ends at once: a clerk clicking through screens
+    cannot tie up the server's threads with streams nobody reads.
 
     Runs after the request has ended: it touches no database session and no request context.
     """
+    tick = DISCONNECT_CHECK_SECONDS if disconnected is not None else heartbeat
     try:
         yield "retry: 1000\n\n"
         for event, data in first:
             yield sse(event, data)
-        deadline = time.monotonic() + lifetime
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                event, data = q.get(timeout=min(heartbeat, remaining))
-            except queue.Empty:
+        now = time.monotonic()
+        deadline, next_beat = now + lifetime, now + heartbeat
+        while (now := time.monotonic()) < deadline:
+            if disconnected is not None and disconnected():
+                return
+            if now >= next_beat:
                 yield ": keep-alive\n\n"
+                next_beat = now + heartbeat
+            try:
+                event, data = q.get(timeout=max(0.0, min(tick, next_beat - now, deadline - now)))
+            except queue.Empty:
                 continue
             yield sse(event, data)
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, redirect, url_for
+from flask import Blueprint, Response, current_app, g, redirect, request, url_for
 
 from pos.db import db
 from pos.services import printing, sales
@@ -31,8 +31,9 @@ def events():
     # staff row) so no connection or SQLite snapshot is held while it runs. No stream_with_context:
     # the generator needs neither the request nor the app context.
     db.session.close()
-    response = Response(stream(hub.events, terminal, queue, first, heartbeat=heartbeat, lifetime=lifetime),
-                        mimetype="text/event-stream")
+    frames = stream(hub.events, terminal, queue, first, heartbeat=heartbeat, lifetime=lifetime,
+                    disconnected=request.environ.get("waitress.client_disconnected"))
+    response = Response(frames, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must not buffer the stream
     return response

@@ -22,12 +22,11 @@ import time
 from flask import Flask
 
 from drivers.printer import PrinterConfig, PrinterError, PrinterStatus, ReceiptPrinter
-from pos.db import db, utcnow
+from pos.db import begin_write, db, utcnow
 from pos.models import PrintJob
 from pos.services import printing
 from pos.services.terminals import terminal_by_code
 
-from ..database import begin_write
 from .documents import UnsupportedDocument, job_bytes
 from .hub import PRINTABLE, DeviceHub, missing_path, missing_status
 

@@ -45,7 +45,8 @@ def live_server(live_app):
     """Base URL of the app served by waitress in a daemon thread, closed after the session."""
     from waitress import create_server
 
-    server = create_server(live_app, host="127.0.0.1", port=0, threads=4, ident="kiosk-test")
+    server = create_server(live_app, host="127.0.0.1", port=0, threads=4, ident="kiosk-test",
+                           channel_request_lookahead=1)  # as `kiosk run`: event streams end when pages close
     thread = threading.Thread(target=server.run, name="kiosk-live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

@@ -8,10 +8,9 @@ from pathlib import Path
 
 from drivers.drawer import drawer_kick
 from drivers.receipt import render_text_preview
-from kiosk.database import begin_write
 from kiosk.devices.documents import driver_receipt
 from kiosk.receipts import build_receipt
-from pos.db import db
+from pos.db import begin_write, db
 from pos.models import Sale
 from tests.drivers.pty_helpers import wait_until
 

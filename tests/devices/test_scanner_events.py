@@ -68,10 +68,12 @@ def test_event_stream_needs_a_clerk_and_ends_by_itself(scanner_app):
 
 
 def test_scan_event_over_http_from_waitress(scanner_app, pty_scanner):
-    """Over real HTTP from waitress, a scan written to the port arrives on an open event stream, unbuffered."""
+    """Over real HTTP from waitress a scan arrives unbuffered, and a closed page frees its stream at once."""
     from waitress import create_server
 
-    server = create_server(scanner_app, host="127.0.0.1", port=0, threads=4, ident="kiosk-test")
+    scanner_app.config["DEVICE_EVENTS_HEARTBEAT"] = 60.0  # only disconnect detection can end it quickly
+    server = create_server(scanner_app, host="127.0.0.1", port=0, threads=4, ident="kiosk-test",
+                           channel_request_lookahead=1)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.effective_port}"
@@ -86,6 +88,8 @@ def test_scan_event_over_http_from_waitress(scanner_app, pty_scanner):
                 pty_scanner.write(b"+1 415 555 0123\r")
                 assert next(e for e in events if e[0] == "scan") == ("scan", {"code": "+1 415 555 0123",
                                                                               "kind": "phone"})
+            hub = scanner_app.extensions["devices"]
+            assert wait_until(lambda: hub.events.subscribers("T01") == 0, 1.5)
     finally:
         server.close()
         thread.join(5)

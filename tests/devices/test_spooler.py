@@ -8,10 +8,9 @@ from sqlalchemy import select, update
 
 from drivers.drawer import drawer_kick
 from drivers.receipt import render_receipt
-from kiosk.database import begin_write
 from kiosk.devices.documents import driver_receipt
 from kiosk.receipts import build_receipt
-from pos.db import db, utcnow
+from pos.db import begin_write, db, utcnow
 from pos.models import PrintJob, Sale
 from pos.services import printing
 from pos.services.terminals import terminal_by_code
