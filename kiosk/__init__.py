@@ -47,9 +47,7 @@ def create_app(overrides: dict | None = None, *, instance: str | Path | None = N
 
         configure_sqlite(db.engine)
 
-    from . import errors, i18n
-
-    from . import carrier_status
+    from . import carrier_status, errors, i18n
 
     i18n.init_app(app)
     errors.init_app(app)

@@ -118,7 +118,7 @@ def test_reprint_prints_a_copy(make_app, run_devices, pty_printer, tmp_path):
     copy = _receipt_bytes(app, sale_id, copy=True)
     assert copy.count(b"COPY") == 2
     assert wait_until(lambda: copy in pty_printer.received)
-    assert ("reprint", "printed", None, 1) in _jobs(app)
+    assert wait_until(lambda: ("reprint", "printed", None, 1) in _jobs(app))
 
 
 def test_old_drawer_kick_is_dropped_never_fired_late(make_app, run_devices, pty_printer, tmp_path):
