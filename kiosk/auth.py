@@ -13,6 +13,8 @@ from pos.models import Staff
 from pos.services.staff import staff_for_token
 
 ROLE_RANK = {"clerk": 1, "manager": 2}
+#: Requests a page makes by itself; they do not count as activity for the idle timeout.
+PASSIVE_ENDPOINTS = frozenset({"devices.events", "counter.sale_status"})
 
 
 def load_session_staff() -> None:
@@ -31,7 +33,10 @@ def load_session_staff() -> None:
     if staff is None or not staff.active:
         session.pop("staff_id", None)
         return
-    session["seen_at"] = now.timestamp()
+    # Background requests (the event stream, the sale status poll) are not a clerk at the screen:
+    # they must not keep an unattended counter signed in.
+    if request.endpoint not in PASSIVE_ENDPOINTS:
+        session["seen_at"] = now.timestamp()
     g.staff = staff
 
 

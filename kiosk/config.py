@@ -11,6 +11,7 @@ import copy
 import os
 import re
 import secrets
+import tempfile
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -201,12 +202,17 @@ def secret_key(instance: Path) -> str:
         return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
+    # Written whole to a private temporary file, then linked into place: a process starting at the
+    # same moment either wins the link or reads the winner's complete key, never an empty file.
+    fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process started at the same moment and won
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        os.link(temporary, path)
+    except FileExistsError:
         return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+    finally:
+        os.unlink(temporary)
     return key
 
 

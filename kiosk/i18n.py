@@ -8,7 +8,7 @@ from flask import current_app, g, request, session
 from flask_babel import Babel, format_datetime, gettext
 
 from pos.errors import DomainError
-from pos.money import currency_symbol, format_money
+from pos.money import currency_symbol, exponent, format_money
 
 babel = Babel()
 #: Locale names used in the UI mapped to what Babel's catalogs are called.
@@ -49,6 +49,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["local_dt"] = lambda dt, fmt="medium": format_datetime(dt, fmt) if dt else ""
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["currency_symbol"] = currency_symbol
+    app.jinja_env.globals["currency_exponent"] = exponent
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 
 

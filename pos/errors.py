@@ -16,7 +16,7 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None, field: str | None = None,
+    def __init__(self, code: str, message: str, /, *, status: int | None = None, field: str | None = None,
                  **params: object) -> None:
         super().__init__(message % params if params else message)
         self.code = code

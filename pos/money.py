@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import DomainError
@@ -10,6 +11,7 @@ from .errors import DomainError
 _EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3}
 _SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥", "MXN": "$"}
 
+_PLAIN_NUMBER = re.compile(r"^\d+(\.\d*)?$|^\.\d+$")
 #: The largest amount any single field may hold: one million major units. Anything above is a typo.
 MAX_AMOUNT_MAJOR = 1_000_000
 
@@ -50,6 +52,11 @@ def parse_amount(text: str | int | None, currency: str, *, field: str = "amount"
             cleaned = cleaned.replace(symbol, "")
         if not cleaned:
             raise DomainError("invalid_amount", "Enter an amount, for example 20.00.", field=field)
+        if not _PLAIN_NUMBER.match(cleaned):  # no exponents, no signs in odd places: only what a person types
+            if cleaned.startswith("-") and _PLAIN_NUMBER.match(cleaned[1:]):
+                raise DomainError("invalid_amount", "An amount cannot be negative.", field=field)
+            raise DomainError("invalid_amount", "“%(text)s” is not an amount of money.", field=field,
+                              text=text[:40])
         try:
             value = Decimal(cleaned)
         except InvalidOperation:

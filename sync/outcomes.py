@@ -21,7 +21,6 @@ class Action:
 
     kind: str
     reason: str = ""
-    sent: bool = False  # the renewal may have reached the carrier: look it up before sending again
     retry_after: float | None = None
 
 
@@ -30,7 +29,7 @@ def for_result(result: RenewalResult) -> Action:
     if result.status == COMPLETED:
         return Action("confirm")
     if result.status == PROCESSING:
-        return Action("poll", sent=True)
+        return Action("poll")
     if result.status == DECLINED:
         return Action("refund", f"declined by the carrier: {result.reason or 'no reason given'}")
     if result.status == REVERSED:
@@ -47,17 +46,17 @@ def for_error(error: CarrierError) -> Action:
     text = f"{error.code}: {error.message}"[:300]
     maybe_sent = error.outcome != "not_executed"
     if error.code == "RATE_LIMITED":
-        return Action("rate_limited", text, sent=maybe_sent, retry_after=error.retry_after or 1.0)
+        return Action("rate_limited", text, retry_after=error.retry_after or 1.0)
     if error.code == "UNAUTHORIZED":
         return Action("auth", text)
     if error.code == "INSUFFICIENT_FUNDS":
         return Action("funds", text)
     if error.code == "REQUEST_IN_PROGRESS":
-        return Action("in_progress", text, sent=True)
+        return Action("in_progress", text)
     if error.code in REFUND_CODES:
         return Action("refund", text)
     if error.code in ATTENTION_CODES or not error.retryable:
         return Action("attention", text)
     if error.code in OUTAGE_CODES and not maybe_sent:
         return Action("outage", text)
-    return Action("retry", text, sent=maybe_sent)
+    return Action("retry", text)

@@ -21,7 +21,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from carrier import CarrierClient, CarrierError, Money, RenewalRequest, RenewalResult
-from pos.db import utcnow, write_transaction
+from pos.db import db, utcnow, write_transaction
 from pos.money import percent_of
 from pos.services import alerts, outbox
 
@@ -54,6 +54,7 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
         self._link_state = None
         self._pending_link: tuple[str, str] | None = None
+        self._link_lock = threading.Lock()
         self._funds_alert = True  # until a confirmation shows otherwise, an alert may be open from before
         # One writer at a time per process: SQLite's busy handler sleeps in coarse steps, so threads
         # queueing on a Python lock (and results written in batches) go much faster than contending.
@@ -131,12 +132,15 @@ class SyncWorker:
             free += 1
         if free == 0:
             return True  # all slots busy: come straight back
-        with self._write_lock, self.context(), write_transaction():
-            work = outbox.claim_due(self.worker_id, free, lease=timedelta(seconds=self.settings.lease_s))
-        for _ in range(free - len(work)):
-            self._slots.release()
-        if not work and permits == 1:
-            self.breaker.cancel_probe()  # nothing to probe with yet
+        work: list = []
+        try:
+            with self._write_lock, self.context(), write_transaction():
+                work = outbox.claim_due(self.worker_id, free, lease=timedelta(seconds=self.settings.lease_s))
+        finally:
+            for _ in range(free - len(work)):
+                self._slots.release()
+            if not work and permits == 1:
+                self.breaker.cancel_probe()  # nothing to probe with yet (or the claim failed)
         for item in work:
             self._pool.submit(self._process_slot, item)
         return bool(work)
@@ -145,6 +149,8 @@ class SyncWorker:
         try:
             self.process(work, record_later=True)
         except Exception:
+            # Counted as a failure so a probe in flight is released; the lease brings the renewal back.
+            self.breaker.failure()
             log.exception("renewal %s: unexpected error; it stays queued", work.external_id)
         finally:
             self._slots.release()
@@ -178,8 +184,8 @@ class SyncWorker:
     def _ask(self, work: outbox.RenewalWork) -> RenewalResult:
         if work.carrier_renewal_id:
             return self.client.get_renewal(work.carrier_renewal_id)
-        if work.attempts > 0:
-            # An earlier attempt may have reached the carrier: never resend before looking.
+        if work.attempts > 1:
+            # An earlier claim may have sent it (even one whose worker died): never resend before looking.
             found = self.client.find_renewal(work.external_id)
             if found is not None:
                 return found
@@ -231,10 +237,16 @@ class SyncWorker:
     def _write(self, batch: list) -> None:
         with self._write_lock, self.context(), write_transaction():
             for work, action, result, now in batch:
-                self._apply(work, action, result, now)
-            if self._pending_link is not None:
-                state, detail = self._pending_link
-                self._pending_link = None
+                try:
+                    with db.session.begin_nested():
+                        self._apply(work, action, result, now)
+                except Exception:
+                    # One bad row must not lose the batch; this renewal comes back after its lease.
+                    log.exception("could not record the outcome of renewal %s", work.external_id)
+            with self._link_lock:
+                pending, self._pending_link = self._pending_link, None
+            if pending is not None:
+                state, detail = pending
                 alerts.set_service_state("carrier", state, detail[:300])
                 if state == "online":
                     alerts.clear_alert("carrier_auth")
@@ -257,7 +269,7 @@ class SyncWorker:
         else:
             delay = self._delay(work, action)
             outbox.reschedule(work.entry_id, self.worker_id, at=now + timedelta(seconds=delay),
-                              error=action.reason, sent=action.sent, now=now)
+                              error=action.reason, now=now)
             if kind == "funds":
                 self._funds_alert = True
                 alerts.raise_alert("carrier_funds", "The carrier account is out of funds: renewals wait "
@@ -274,12 +286,13 @@ class SyncWorker:
             return s.funds_retry_s
         if action.kind == "in_progress":
             return s.poll_interval_s
-        return backoff_delay(work.attempts, s.backoff_base_s, s.backoff_cap_s)
+        return backoff_delay(work.attempts - 1, s.backoff_base_s, s.backoff_cap_s)
 
     def _link(self, state: str, detail: str) -> None:
         """Note whether the carrier answers, for every process (screens, /healthz); written with the
         next batch of outcomes, and only when it changes."""
-        if state == self._link_state:
-            return
-        self._link_state = state
-        self._pending_link = (state, detail)
+        with self._link_lock:
+            if state == self._link_state:
+                return
+            self._link_state = state
+            self._pending_link = (state, detail)

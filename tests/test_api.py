@@ -191,3 +191,8 @@ def test_openapi_matches_the_api(api):
         media, content = next(iter(spec["content"].items()))
         assert response.mimetype == media
         _check(doc, content["schema"], response.get_json())
+
+
+def test_unknown_terminal_is_a_404_problem(api):
+    """Naming a terminal that does not exist is a clear 404, not a server error."""
+    _problem(_post(api, CASH | {"terminal": "T99"}), 404, "unknown_terminal")

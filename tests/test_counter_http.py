@@ -218,3 +218,56 @@ def test_security_headers(shop):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert not re.search(r"<script>(?!</script>)", response.get_data(as_text=True))
+
+
+def test_changed_resubmit_shows_the_recorded_sale(shop):
+    """Going back and paying again with another amount shows the sale already made, not a second one."""
+    client = shop.test_client()
+    login(client)
+    form = _checkout(client) | {"method": "cash", "tendered": "20"}
+    first = client.post("/counter/checkout", data=form)
+    second = client.post("/counter/checkout", data=form | {"tendered": "50"})
+    assert second.status_code == 302 and "already=1" in second.headers["Location"]
+    assert second.headers["Location"].split("?")[0] == first.headers["Location"].split("?")[0]
+    assert "nothing was charged again" in client.get(second.headers["Location"]).get_data(as_text=True)
+    assert _sales(shop) == 1
+
+
+def test_terminated_line_offers_no_plan(shop):
+    """A line the store knows is terminated offers no plan and cannot be sold."""
+    from pos.identifiers import parse_line
+    from pos.services.lines import record_snapshot
+
+    with shop.app_context():
+        record_snapshot(parse_line("+14155550127"), "TERMINATED", None)
+        db.session.commit()
+    client = shop.test_client()
+    login(client)
+    page = client.get("/counter/line?line=4155550127").get_data(as_text=True)
+    assert "cannot be renewed" in page and "data-testid=\"plan-" not in page
+    response = client.post("/counter/checkout", data=_checkout(client, line="+14155550127") |
+                           {"method": "cash", "tendered": "20"})
+    assert response.status_code == 422 and _sales(shop) == 0
+
+
+def test_card_number_typed_as_line_is_not_echoed(shop):
+    """A card number typed into the line field is refused and not shown back on the page."""
+    client = shop.test_client()
+    login(client)
+    page = client.get("/counter/line?line=4242 4242 4242 4242").get_data(as_text=True)
+    assert "card number" in page and "4242 4242 4242 4242" not in page
+
+
+def test_background_requests_do_not_keep_a_counter_signed_in(shop):
+    """The sale status poll does not count as a clerk at the screen for the idle timeout."""
+    client = shop.test_client()
+    login(client)
+    client.post("/counter/checkout", data=_checkout(client) | {"method": "cash", "tendered": "20"})
+    with shop.app_context():
+        sale_id = db.session.scalar(select(Sale.id))
+    with client.session_transaction() as session:
+        session["seen_at"] -= 600
+        seen = session["seen_at"]
+    assert client.get(f"/counter/sales/{sale_id}/status").status_code == 200
+    with client.session_transaction() as session:
+        assert session["seen_at"] == seen

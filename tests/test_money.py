@@ -17,7 +17,8 @@ def test_amounts_people_type(typed, minor):
     assert parse_amount(typed, "USD") == minor
 
 
-@pytest.mark.parametrize("typed", ["-5", "abc", "1e400", "NaN", "Infinity", "10.001", "", "99999999", True, -1])
+@pytest.mark.parametrize("typed", ["-5", "abc", "1e400", "NaN", "Infinity", "10.001", "", "99999999", True, -1,
+                                   "1e3", "0x10", "1_000"])
 def test_bad_amounts_refused(typed):
     """Negative, non-numeric, over-precise and huge amounts are refused."""
     with pytest.raises(DomainError) as err:

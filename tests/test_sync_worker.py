@@ -182,3 +182,66 @@ def test_two_workers_never_take_the_same_renewal(clean_app, sandbox):
     assert sandbox_get(sandbox, "/_sandbox/ledger")["duplicates"] == []
     with clean_app.app_context():
         assert outbox.queue_stats()["depth"] == 0
+
+
+def test_takeover_after_a_dead_worker_looks_up_before_sending(clean_app, sandbox):
+    """A worker that sent a renewal and died before recording it: the next worker finds it, never resends."""
+    from pos.db import write_transaction
+
+    [sale_id] = queue_sales(clean_app, ["+14155550123"])
+    dead, heir = make_worker(clean_app, sandbox), make_worker(clean_app, sandbox)
+    try:
+        with clean_app.app_context(), write_transaction():
+            [work] = outbox.claim_due(dead.worker_id, 1, lease=timedelta(seconds=0))
+        dead.client.create_renewal(dead.request_for(work))  # sent, then the worker "dies"
+        heir.run_until_idle(20)
+    finally:
+        for w in (dead, heir):
+            w.stop()
+            w.client.close()
+    assert sandbox_get(sandbox, "/_sandbox/ledger")["posts_per_key"][sale_id] == 1
+    assert ledger_counts(sandbox) == {sale_id: 1}
+    assert _sales(clean_app)[sale_id][0] == "confirmed"
+
+
+def test_a_failed_claim_gives_back_slots_and_probe(clean_app, sandbox):
+    """When claiming fails (the database refuses), the worker keeps its slots and its probe for next time."""
+    import contextlib
+
+    w = make_worker(clean_app, sandbox)
+
+    @contextlib.contextmanager
+    def broken_context():
+        raise RuntimeError("database is locked")
+        yield
+
+    try:
+        for _ in range(w.settings.breaker_threshold):
+            w.breaker.failure()
+        import time
+
+        time.sleep(w.settings.breaker_open_s + 0.05)
+        w.context = broken_context
+        with pytest.raises(RuntimeError):
+            w._dispatch_once()
+        w.context = clean_app.app_context
+        assert w._slots._value == w.settings.concurrency
+        assert w.breaker.permits() == 1  # the probe was handed back, not lost
+    finally:
+        w.stop()
+        w.client.close()
+
+
+def test_only_renewals_needing_attention_are_sent_again(clean_app, sandbox, worker):
+    """A renewal that needs a refund is never sent again; one that needs attention is."""
+    from pos.db import write_transaction
+    from pos.errors import Conflict
+
+    terminated = queue_sales(clean_app, ["+14155550127"])[0]
+    worker.run_until_idle(20)
+    with clean_app.app_context():
+        with pytest.raises(Conflict):
+            with write_transaction():
+                outbox.retry(terminated)
+        sale = db.session.get(Sale, terminated)
+        assert sale.status == "needs_refund"

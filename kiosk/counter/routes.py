@@ -10,6 +10,7 @@ from flask_babel import gettext
 from pos.db import db
 from pos.errors import DomainError
 from pos.money import parse_amount
+from pos.sensitive import looks_like_card_number
 from pos.services import catalog, checkout, lines, printing, sales
 from pos.services.terminals import terminal_by_code
 
@@ -44,13 +45,16 @@ def line():
     try:
         parsed = sales.parse_line_or_refuse(text, _store().default_region)
     except DomainError as exc:
-        return render_template("counter/start.html", error=error_message(exc), line_text=text,
-                               recent=sales.recent_sales(_terminal(), limit=8)), 422
-    live = live_line_status(current_app, parsed) is not None
+        # Never echo what looked like a card number back into the page.
+        shown = "" if exc.code == "card_number_refused" else text
+        return render_template("counter/start.html", error=error_message(exc), line_text=shown,
+                               safe_next=url_for("counter.start"), recent=sales.recent_sales(_terminal(), limit=8)), 422
+    live = live_line_status(current_app, parsed)
     snapshot = lines.last_snapshot(parsed)
-    return render_template("counter/line.html", line=parsed, snapshot=snapshot, live=live,
+    plans = catalog.plans_for_line(snapshot, live.eligible_plan_ids if live else None)
+    return render_template("counter/line.html", line=parsed, snapshot=snapshot, live=live is not None,
                            snapshot_age=age_text(snapshot.checked_at) if snapshot else None,
-                           plans=[(p, checkout.quote(p, _store())) for p in catalog.active_plans()])
+                           plans=[(p, checkout.quote(p, _store())) for p in plans])
 
 
 def _checkout_context(line_text: str, plan_ref: str):
@@ -98,6 +102,11 @@ def checkout_post():
                                      idempotency_key=form.get("sale_key", ""))
     except DomainError as exc:
         db.session.rollback()
+        if exc.code == "idempotency_key_reused":
+            # The clerk went back and changed a sale that is already recorded: show that sale, never a
+            # second one (a fresh key would charge the customer twice).
+            return redirect(url_for("counter.sale", sale_id=sales.sale_for_key(form.get("sale_key", "")).id,
+                                    already=1))
         safe_form = {k: v for k, v in form.items() if k in ("method", "tendered", "document_type", "country")}
         return render_template("counter/checkout.html", sale_key=form.get("sale_key") or str(uuid.uuid4()),
                                error=error_message(exc), error_field=exc.field, form=safe_form,
@@ -142,7 +151,8 @@ def lookup():
     try:
         found = sales.find_sale(query)
     except DomainError as exc:
-        return render_template("counter/lookup.html", error=error_message(exc), q=query,
+        return render_template("counter/lookup.html", error=error_message(exc),
+                               q="" if looks_like_card_number(query) else query, safe_next=url_for("counter.lookup"),
                                recent=sales.recent_sales(limit=20)), 404
     return redirect(url_for("counter.sale", sale_id=found.id))
 

@@ -131,8 +131,9 @@
         location.href = box.dataset.lookupUrl + "?q=" + encodeURIComponent(scan.code);
       } else if (scan.kind === "iccid" || scan.kind === "phone") {
         var form = document.querySelector("form.line-entry");
-        if (!form) { say(box.dataset.msgElsewhere, scan.code); return; }
-        form.querySelector("[name=line]").value = scan.code;
+        var field = form && form.querySelector("[name=line]");
+        if (!field) { say(box.dataset.msgElsewhere, scan.code); return; }
+        field.value = scan.code;
         form.submit();
       } else if (scan.kind === "esim") {
         say(box.dataset.msgEsim);

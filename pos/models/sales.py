@@ -38,6 +38,8 @@ class Sale(db.Model):
     subtotal_minor: Mapped[int] = mapped_column(Integer)
     fees_minor: Mapped[int] = mapped_column(Integer)
     total_minor: Mapped[int] = mapped_column(Integer)
+    #: The carrier's wholesale price when sold: the price cap sent with the renewal is measured from it.
+    wholesale_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     status_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     restores_service: Mapped[bool] = mapped_column(default=False)

@@ -37,6 +37,17 @@ def active_plans() -> list[Plan]:
     return list(db.session.scalars(select(Plan).where(Plan.active).order_by(Plan.sort_order, Plan.id)))
 
 
+def plans_for_line(snapshot, eligible_plan_ids: tuple[str, ...] | None) -> list[Plan]:
+    """The plans to offer for a line: none for a terminated line; only those the carrier just said
+    the line may take, when it said so; else every active plan."""
+    if snapshot is not None and snapshot.status == "TERMINATED":
+        return []
+    plans = active_plans()
+    if eligible_plan_ids:
+        plans = [p for p in plans if p.carrier_plan_id in eligible_plan_ids]
+    return plans
+
+
 def plan_for_sale(ref: str | int | None) -> Plan:
     """The active plan a sale names, by carrier plan id or local id; refuses unknown or withdrawn plans."""
     plan = None

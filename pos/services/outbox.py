@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 
 from ..db import db, utcnow
-from ..errors import DomainError, NotFound
+from ..errors import Conflict, NotFound
 from ..identifiers import Line
 from ..models import OutboxEntry, Sale
 from . import audit
@@ -57,7 +57,10 @@ def claim_due(worker: str, limit: int, *, lease: timedelta, now: datetime | None
                .limit(limit).with_for_update(skip_locked=True))
     claimed = db.session.execute(
         update(OutboxEntry).where(OutboxEntry.id.in_(due_ids.scalar_subquery()), _due(now))
-        .values(state="in_flight", claimed_by=worker, claimed_until=now + lease, updated_at=now)
+        # Every claim may end in a send, even if its worker dies before recording anything: count it
+        # now, so whoever claims the entry next looks the renewal up before sending it again.
+        .values(state="in_flight", claimed_by=worker, claimed_until=now + lease, updated_at=now,
+                attempts=OutboxEntry.attempts + 1)
         .returning(OutboxEntry.id).execution_options(synchronize_session=False)).scalars().all()
     if not claimed:
         return []
@@ -65,7 +68,7 @@ def claim_due(worker: str, limit: int, *, lease: timedelta, now: datetime | None
                               .where(OutboxEntry.id.in_(claimed))
                               .order_by(OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)).all()
     return [RenewalWork(entry_id=e.id, external_id=s.id, line=s.line, plan_id=s.carrier_plan_id,
-                        price_version=s.price_version, wholesale_minor=s.plan.wholesale_minor, currency=s.currency,
+                        price_version=s.price_version, wholesale_minor=s.wholesale_minor, currency=s.currency,
                         terminal_code=s.terminal.code, sold_at=s.created_at, attempts=e.attempts,
                         carrier_renewal_id=e.carrier_renewal_id) for e, s in rows]
 
@@ -110,7 +113,6 @@ def record_processing(entry_id: int, worker: str, *, renewal_id: str, poll_at: d
     if entry is None:
         return False
     entry.carrier_renewal_id = renewal_id
-    entry.attempts += 1
     entry.next_attempt_at = poll_at
     _finish(entry, "pending", now, "carrier still processing")
     return True
@@ -140,16 +142,12 @@ def record_needs_attention(entry_id: int, worker: str, *, reason: str, now: date
     return True
 
 
-def reschedule(entry_id: int, worker: str, *, at: datetime, error: str, sent: bool,
-               now: datetime | None = None) -> bool:
-    """Try again at ``at``. ``sent`` says the request may have reached the carrier (count the attempt,
-    so the next try looks the renewal up before sending it again)."""
+def reschedule(entry_id: int, worker: str, *, at: datetime, error: str, now: datetime | None = None) -> bool:
+    """Try again at ``at`` (the claim already counted the attempt)."""
     now = now or utcnow()
     entry = _held(entry_id, worker)
     if entry is None:
         return False
-    if sent:
-        entry.attempts += 1
     entry.next_attempt_at = at
     _finish(entry, "pending", now, error[:500])
     return True
@@ -179,9 +177,11 @@ def retry(ref: str, *, staff=None, now: datetime | None = None) -> OutboxEntry:
     if entry is None:
         raise NotFound("outbox_not_found", "No queued renewal matches %(ref)s.", ref=ref[:40])
     if entry.state in ACTIVE_STATES:
-        raise DomainError("already_queued", "This renewal is already waiting for the carrier.")
-    if entry.sale.status == "confirmed" and not entry.carrier_renewal_id:
-        raise DomainError("already_confirmed", "This renewal is already confirmed by the carrier.")
+        raise Conflict("already_queued", "This renewal is already waiting for the carrier.")
+    recheck = entry.sale.status == "confirmed" and entry.carrier_renewal_id
+    if entry.sale.status != "needs_attention" and not recheck:
+        # A declined or refunded renewal must never go out again: the customer may have their money back.
+        raise Conflict("not_retryable", "Only a renewal that needs attention can be sent again.")
     # A renewal the carrier has answered for is only ever looked up again (its id is known), never
     # resent: re-checking a confirmed one finds out whether the carrier reversed it since.
     entry.next_attempt_at = now

@@ -67,6 +67,10 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
                               "This request key was already used for a different sale.", status=422)
         return existing, False
 
+    snapshot = last_snapshot(line)
+    if snapshot is not None and snapshot.status == "TERMINATED":
+        raise DomainError("line_not_eligible", "This line is terminated and cannot be renewed: sell a new SIM.",
+                          status=422, field="line")
     if plan.currency != store.currency:
         raise DomainError("plan_unavailable", "This plan is priced in another currency.", status=422)
     if plan.requires_id and id_check is None:
@@ -79,14 +83,14 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
 
     now = now or utcnow()
     seq = _next_receipt_seq(terminal)
-    snapshot = last_snapshot(line)
     restores = bool(snapshot and snapshot.restores_service)
     sale = Sale(id=str(uuid.uuid4()), idempotency_key=key, request_fingerprint=fingerprint, channel=channel,
                 terminal_id=terminal.id, staff_id=staff.id if staff else None, receipt_seq=seq,
                 receipt_number=receipt_number(terminal, seq), line_kind=line.kind, line=line.value,
                 plan_id=plan.id, carrier_plan_id=plan.carrier_plan_id, price_version=plan.price_version,
                 currency=price.currency, subtotal_minor=price.subtotal_minor, fees_minor=price.fees_minor,
-                total_minor=price.total_minor, status="pending", restores_service=restores, created_at=now)
+                total_minor=price.total_minor, wholesale_minor=plan.wholesale_minor, status="pending",
+                restores_service=restores, created_at=now)
     if plan.requires_id and id_check is not None:
         sale.id_document_type = id_check.document_type
         sale.id_country = id_check.country
@@ -125,6 +129,14 @@ def parse_line_or_refuse(text: str, default_region: str):
                               "That looks like a payment card number, not a phone or SIM number.",
                               field="line") from None
         raise
+
+
+def sale_for_key(key: str) -> Sale:
+    """The sale recorded under an idempotency key."""
+    sale = db.session.scalar(select(Sale).where(Sale.idempotency_key == (key or "").strip()))
+    if sale is None:
+        raise NotFound("sale_not_found", "No sale has receipt number %(ref)s.", ref=(key or "")[:40])
+    return sale
 
 
 def find_sale(ref: str) -> Sale:

@@ -25,5 +25,5 @@ def terminal_by_code(code: str) -> Terminal:
     """The terminal with ``code``."""
     terminal = db.session.scalar(select(Terminal).where(Terminal.code == code))
     if terminal is None:
-        raise NotFound("unknown_terminal", "No terminal has the code %(code)s.", code=code)
+        raise NotFound("unknown_terminal", "No terminal has the code %(terminal)s.", terminal=code[:8])
     return terminal
