@@ -118,28 +118,26 @@ def record_processing(entry_id: int, worker: str, *, renewal_id: str, poll_at: d
     return True
 
 
-def record_needs_refund(entry_id: int, worker: str, *, reason: str, now: datetime | None = None) -> bool:
-    """The carrier will not renew (declined, unknown line, reversed): the customer is owed a refund."""
+def _settle(entry_id: int, worker: str, *, entry_state: str, sale_status: str, reason: str,
+            now: datetime | None) -> bool:
     now = now or utcnow()
     entry = _held(entry_id, worker)
     if entry is None:
         return False
-    _finish(entry, "done", now, reason)
-    entry.sale.status, entry.sale.status_reason = "needs_refund", reason[:200]
-    audit.record("sale.needs_refund", subject=entry.sale.receipt_number, sale_id=entry.sale_id, reason=reason)
+    _finish(entry, entry_state, now, reason)
+    entry.sale.status, entry.sale.status_reason = sale_status, reason[:200]
+    audit.record(f"sale.{sale_status}", subject=entry.sale.receipt_number, sale_id=entry.sale_id, reason=reason)
     return True
+
+
+def record_needs_refund(entry_id: int, worker: str, *, reason: str, now: datetime | None = None) -> bool:
+    """The carrier will not renew (declined, unknown line, reversed): the customer is owed a refund."""
+    return _settle(entry_id, worker, entry_state="done", sale_status="needs_refund", reason=reason, now=now)
 
 
 def record_needs_attention(entry_id: int, worker: str, *, reason: str, now: datetime | None = None) -> bool:
     """The answer makes no sense or breaks a rule (price changed beyond tolerance): a person decides."""
-    now = now or utcnow()
-    entry = _held(entry_id, worker)
-    if entry is None:
-        return False
-    _finish(entry, "failed", now, reason)
-    entry.sale.status, entry.sale.status_reason = "needs_attention", reason[:200]
-    audit.record("sale.needs_attention", subject=entry.sale.receipt_number, sale_id=entry.sale_id, reason=reason)
-    return True
+    return _settle(entry_id, worker, entry_state="failed", sale_status="needs_attention", reason=reason, now=now)
 
 
 def reschedule(entry_id: int, worker: str, *, at: datetime, error: str, now: datetime | None = None) -> bool:
