@@ -235,21 +235,34 @@ class SyncWorker:
                     self._results.task_done()
 
     def _write(self, batch: list) -> None:
-        with self._write_lock, self.context(), write_transaction():
-            for work, action, result, now in batch:
-                try:
-                    with db.session.begin_nested():
+        with self._write_lock, self.context():
+            try:
+                with write_transaction(), db.session.no_autoflush:
+                    loaded = outbox.preload([item[0].entry_id for item in batch])  # noqa: F841 - keeps them loaded
+                    for work, action, result, now in batch:
                         self._apply(work, action, result, now)
-                except Exception:
-                    # One bad row must not lose the batch; this renewal comes back after its lease.
-                    log.exception("could not record the outcome of renewal %s", work.external_id)
-            with self._link_lock:
-                pending, self._pending_link = self._pending_link, None
-            if pending is not None:
-                state, detail = pending
-                alerts.set_service_state("carrier", state, detail[:300])
-                if state == "online":
-                    alerts.clear_alert("carrier_auth")
+                    self._write_link()
+                return
+            except Exception:
+                log.exception("recording %d outcomes at once failed; recording them one by one", len(batch))
+            with write_transaction():
+                for work, action, result, now in batch:
+                    try:
+                        with db.session.begin_nested():
+                            self._apply(work, action, result, now)
+                    except Exception:
+                        # One bad row must not lose the others; this renewal comes back after its lease.
+                        log.exception("could not record the outcome of renewal %s", work.external_id)
+                self._write_link()
+
+    def _write_link(self) -> None:
+        with self._link_lock:
+            pending, self._pending_link = self._pending_link, None
+        if pending is not None:
+            state, detail = pending
+            alerts.set_service_state("carrier", state, detail[:300])
+            if state == "online":
+                alerts.clear_alert("carrier_auth")
 
     def _apply(self, work: outbox.RenewalWork, action: Action, result: RenewalResult | None, now) -> None:
         s, kind = self.settings, action.kind

@@ -21,11 +21,13 @@ def record_snapshot(line: Line, status: str, expires_at: datetime | None, *,
                     checked_at: datetime | None = None) -> LineSnapshot:
     """Remember the carrier's answer about ``line`` (an upsert)."""
     snap = last_snapshot(line)
-    if snap is None:
+    created = snap is None
+    if created:
         snap = LineSnapshot(line_kind=line.kind, line=line.value)
         db.session.add(snap)
     snap.status = status
     snap.expires_at = expires_at
     snap.checked_at = checked_at or utcnow()
-    db.session.flush()
+    if created:
+        db.session.flush()  # so a second look in this transaction (autoflush or not) finds the new row
     return snap

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ..db import db, utcnow
 from ..errors import Conflict, NotFound
 from ..identifiers import Line
-from ..models import OutboxEntry, Sale
+from ..models import OutboxEntry, Sale, Terminal
 from . import audit
 from .lines import record_snapshot
 
@@ -64,17 +65,25 @@ def claim_due(worker: str, limit: int, *, lease: timedelta, now: datetime | None
         .returning(OutboxEntry.id).execution_options(synchronize_session=False)).scalars().all()
     if not claimed:
         return []
-    rows = db.session.execute(select(OutboxEntry, Sale).join(Sale, Sale.id == OutboxEntry.sale_id)
-                              .where(OutboxEntry.id.in_(claimed))
-                              .order_by(OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)).all()
-    return [RenewalWork(entry_id=e.id, external_id=s.id, line=s.line, plan_id=s.carrier_plan_id,
-                        price_version=s.price_version, wholesale_minor=s.wholesale_minor, currency=s.currency,
-                        terminal_code=s.terminal.code, sold_at=s.created_at, attempts=e.attempts,
-                        carrier_renewal_id=e.carrier_renewal_id) for e, s in rows]
+    rows = db.session.execute(
+        select(OutboxEntry.id, Sale.id, Sale.line, Sale.carrier_plan_id, Sale.price_version, Sale.wholesale_minor,
+               Sale.currency, Terminal.code, Sale.created_at, OutboxEntry.attempts, OutboxEntry.carrier_renewal_id)
+        .join(Sale, Sale.id == OutboxEntry.sale_id).join(Terminal, Terminal.id == Sale.terminal_id)
+        .where(OutboxEntry.id.in_(claimed))
+        .order_by(OutboxEntry.priority, OutboxEntry.next_attempt_at, OutboxEntry.id)).all()
+    return [RenewalWork(*row) for row in rows]
+
+
+def preload(entry_ids: list[int]) -> list[OutboxEntry]:
+    """Load entries and their sales in one query (locking the entries on PostgreSQL), so recording
+    a batch of outcomes does not query row by row. Keep the returned list while recording: the
+    session's identity map holds objects only as long as something else does."""
+    return list(db.session.execute(select(OutboxEntry).options(joinedload(OutboxEntry.sale))
+                                   .where(OutboxEntry.id.in_(entry_ids)).with_for_update(of=OutboxEntry)).scalars())
 
 
 def _held(entry_id: int, worker: str) -> OutboxEntry | None:
-    entry = db.session.get(OutboxEntry, entry_id, with_for_update=True)
+    entry = db.session.get(OutboxEntry, entry_id)  # from the identity map after preload()
     if entry is None or entry.state != "in_flight" or entry.claimed_by != worker:
         return None
     return entry
