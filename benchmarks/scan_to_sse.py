@@ -1,7 +1,7 @@
 """Time from a scan's last byte written to a pty serial port to the 'scan' event reaching an HTTP
 client of GET /counter/events, through the real app served by waitress on 127.0.0.1.
 
-python benchmarks/scan_to_sse.py [scans]
+python benchmarks/scan_to_sse.py [scans]   (needs the test extra: pip install -e ".[test]")
 
 Path measured: pty -> ScannerReader thread -> frame parser -> classify -> DeviceHub event broker ->
 the stream's queue -> waitress -> TCP on 127.0.0.1 -> httpx reading the stream.

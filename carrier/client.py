@@ -1,4 +1,4 @@
-"""CarrierClient: one call, one HTTP request, carrier protocol v1 over httpx.
+"""CarrierClient: one call, one HTTP request, carrier protocol v1 over urllib3.
 
 The client never retries by itself. It says what happened (CarrierError.outcome, .retryable,
 .retry_after) and leaves the decision to the sync service, which owns the outbox and the backoff.
@@ -6,11 +6,23 @@ The client never retries by itself. It says what happened (CarrierError.outcome,
 
 from __future__ import annotations
 
+import json as _json
 import ssl
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-import httpx
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    EmptyPoolError,
+    HTTPError,
+    LocationValueError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from carrier.errors import (
     CARRIER_TIMEOUT,
@@ -47,28 +59,33 @@ class CarrierClient:
         connect_timeout: float = 2.0,
         read_timeout: float = 5.0,
         verify: bool | str | ssl.SSLContext = True,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "Accept": "application/json, application/problem+json",
-                "User-Agent": USER_AGENT,
-            },
-            # A write that stalls is as ambiguous as a read that stalls, so it gets the read budget.
-            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout),
-            verify=verify,
-            transport=transport,
-            follow_redirects=False,
-            # Keep every connection the sync worker's threads use alive: reconnecting costs more CPU than the request.
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Accept": "application/json, application/problem+json",
+            "User-Agent": USER_AGENT,
+        }
+        tls: dict[str, Any] = {}
+        if isinstance(verify, ssl.SSLContext):
+            tls["ssl_context"] = verify
+        elif isinstance(verify, str):
+            tls["ca_certs"] = verify
+        elif verify is False:
+            tls["cert_reqs"] = "CERT_NONE"
+        # urllib3 rather than httpx: a third of the CPU per request, which bounds a wide sync worker.
+        # retries=False: one call is one request, the caller decides what a failure means.
+        self._http = urllib3.PoolManager(
+            num_pools=4,
+            maxsize=64,  # every thread of a wide sync worker keeps its connection alive
+            retries=False,
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            **tls,
         )
 
     def close(self) -> None:
         """Close pooled connections."""
-        self._http.close()
+        self._http.clear()
 
     def __enter__(self) -> CarrierClient:
         return self
@@ -128,35 +145,62 @@ class CarrierClient:
         response = self._send("GET", f"/v1/renewals/{quote(renewal_id, safe='')}")
         return parse_one(json_object(response), parse_renewal, response.status_code)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None,
+              headers: dict | None = None) -> Response:
         """One request; transport failures and non-2xx answers become CarrierError."""
+        url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
+        all_headers = dict(self._headers, **(headers or {}))
+        body = None
+        if json is not None:
+            body = _json.dumps(json).encode()
+            all_headers["Content-Type"] = "application/json"
         try:
-            response = self._http.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raw = self._http.request(method, url, body=body, headers=all_headers, redirect=False,
+                                     preload_content=True)
+        except (NewConnectionError, ConnectTimeoutError) as exc:
             if _caused_by_tls(exc):
-                # A certificate problem will not fix itself by retrying; someone must look.
                 raise CarrierError(TLS_ERROR, str(exc), NOT_EXECUTED, False) from exc
             raise CarrierError(CARRIER_UNREACHABLE, str(exc) or "connect failed", NOT_EXECUTED, True) from exc
-        except httpx.PoolTimeout as exc:
+        except SSLError as exc:
+            # A certificate problem will not fix itself by retrying; someone must look.
+            raise CarrierError(TLS_ERROR, str(exc), NOT_EXECUTED, False) from exc
+        except EmptyPoolError as exc:
             # Never left the pool, so never reached the carrier.
             raise CarrierError(CARRIER_UNREACHABLE, "no free connection", NOT_EXECUTED, True) from exc
-        except httpx.TimeoutException as exc:
+        except ReadTimeoutError as exc:
             raise CarrierError(CARRIER_TIMEOUT, f"{type(exc).__name__}: {exc}", UNKNOWN, True) from exc
-        except httpx.UnsupportedProtocol as exc:
+        except LocationValueError as exc:
             raise CarrierError("BAD_CONFIGURATION", str(exc), NOT_EXECUTED, False) from exc
-        except httpx.DecodingError as exc:
+        except DecodeError as exc:
             raise bad_response(f"undecodable body: {exc}") from exc
-        except httpx.RequestError as exc:
+        except (ProtocolError, HTTPError) as exc:
             # Reset, early close, protocol error: the request may have been read and acted on.
             raise CarrierError(CONNECTION_LOST, f"{type(exc).__name__}: {exc}", UNKNOWN, True) from exc
+        response = Response(raw.status, raw.headers, raw.data)
         if not response.is_success:
             raise error_from_response(response)
         return response
 
 
+class Response:
+    """What the parsers need of an HTTP answer: status, headers, a JSON body."""
+
+    def __init__(self, status_code: int, headers, content: bytes) -> None:
+        self.status_code, self.headers, self.content = status_code, headers, content
+
+    @property
+    def is_success(self) -> bool:
+        """A 2xx answer."""
+        return 200 <= self.status_code < 300
+
+    def json(self) -> Any:
+        """The body parsed as JSON; ValueError when it is not."""
+        return _json.loads(self.content.decode("utf-8"))
+
+
 def _caused_by_tls(exc: BaseException) -> bool:
     seen: BaseException | None = exc
-    for _ in range(10):  # exception chains can loop; ten links is far deeper than httpx goes
+    for _ in range(10):  # exception chains can loop; ten links is far deeper than urllib3 goes
         if seen is None:
             return False
         if isinstance(seen, ssl.SSLError):

@@ -14,8 +14,6 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-import httpx
-
 from carrier.errors import (
     BAD_RESPONSE,
     HTTP_ERROR,
@@ -65,7 +63,7 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def error_from_response(response: httpx.Response) -> CarrierError:
+def error_from_response(response) -> CarrierError:
     """Classify a non-2xx answer (see the table in docs/carrier.md)."""
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -88,11 +86,11 @@ def error_from_response(response: httpx.Response) -> CarrierError:
         return CarrierError(UNAUTHORIZED, "API key refused", NOT_EXECUTED, False, status)
     if 400 <= status < 500:
         return CarrierError(HTTP_ERROR, f"HTTP {status} without a problem body", NOT_EXECUTED, False, status)
-    # 1xx/3xx: httpx follows no redirects, and a redirect after a POST says nothing about execution.
+    # 1xx/3xx: the client follows no redirects, and a redirect after a POST says nothing about execution.
     return bad_response(f"unexpected HTTP {status}", status)
 
 
-def _problem_body(response: httpx.Response) -> dict | None:
+def _problem_body(response) -> dict | None:
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type not in ("application/problem+json", "application/json"):
         return None
@@ -105,7 +103,7 @@ def _problem_body(response: httpx.Response) -> dict | None:
     return body
 
 
-def json_object(response: httpx.Response) -> dict:
+def json_object(response) -> dict:
     """The body of a 2xx answer as a JSON object, or BAD_RESPONSE."""
     try:
         body = response.json()
