@@ -9,7 +9,6 @@ Run: python benchmarks/sync_drain.py [N]   (default 2,000)
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -85,33 +84,6 @@ def drain(sandbox, n: int, concurrency: int) -> None:
           f"({confirmed} confirmed)")
 
 
-def drain_processes(sandbox, n: int, processes: int, concurrency: int) -> None:
-    """Time the drain of n queued renewals by several `kiosk sync` processes sharing the database."""
-    app = fresh_app(sandbox)
-    queue(app, n)
-    env = dict(os.environ, KIOSK_INSTANCE=app.instance_path, KIOSK_CARRIER__URL=sandbox.url,
-               KIOSK_CARRIER__API_KEY="sandbox-key", KIOSK_SYNC__CONCURRENCY=str(concurrency),
-               KIOSK_SYNC__RATE_LIMIT_PER_S=str(195 / processes), KIOSK_SYNC__EMBEDDED="false")
-    start = time.perf_counter()
-    workers = [subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL) for _ in range(processes)]
-    try:
-        while True:
-            with app.app_context():
-                if outbox.queue_stats()["depth"] == 0:
-                    break
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - start
-    finally:
-        for w in workers:
-            w.terminate()
-            w.wait(15)
-    with app.app_context():
-        confirmed = db.session.scalar(db.select(db.func.count()).select_from(Sale).where(Sale.status == "confirmed"))
-    print(f"  {processes} processes x concurrency {concurrency}: {n} renewals in {elapsed:6.1f} s = "
-          f"{n / elapsed:6.1f}/s ({confirmed} confirmed; includes process start-up)")
-
-
 def recovery(sandbox) -> None:
     """Carrier down with renewals waiting; time from it coming back to the first confirmation."""
     app = fresh_app(sandbox)
@@ -163,7 +135,6 @@ def main(n: int) -> None:
     try:
         print("Sandbox (own process): 20 ms latency, 200 requests/s limit; SQLite (WAL, synchronous=FULL)")
         drain(sandbox, n, 32)
-        drain_processes(sandbox, n, 2, 16)
         drain(sandbox, max(200, n // 10), 1)
         recovery(sandbox)
     finally:

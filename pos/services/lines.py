@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..db import db, utcnow
 from ..identifiers import Line
@@ -18,16 +18,12 @@ def last_snapshot(line: Line) -> LineSnapshot | None:
 
 
 def record_snapshot(line: Line, status: str, expires_at: datetime | None, *,
-                    checked_at: datetime | None = None) -> LineSnapshot:
-    """Remember the carrier's answer about ``line`` (an upsert)."""
-    snap = last_snapshot(line)
-    created = snap is None
-    if created:
-        snap = LineSnapshot(line_kind=line.kind, line=line.value)
-        db.session.add(snap)
-    snap.status = status
-    snap.expires_at = expires_at
-    snap.checked_at = checked_at or utcnow()
-    if created:
-        db.session.flush()  # so a second look in this transaction (autoflush or not) finds the new row
-    return snap
+                    checked_at: datetime | None = None) -> None:
+    """Remember the carrier's answer about ``line`` (an upsert: one UPDATE, an INSERT the first time)."""
+    values = {"status": status, "expires_at": expires_at, "checked_at": checked_at or utcnow()}
+    updated = db.session.execute(update(LineSnapshot).where(LineSnapshot.line_kind == line.kind,
+                                                            LineSnapshot.line == line.value)
+                                 .values(**values).execution_options(synchronize_session=False)).rowcount
+    if not updated:
+        db.session.add(LineSnapshot(line_kind=line.kind, line=line.value, **values))
+        db.session.flush()  # so a second record in this transaction updates this row instead of adding one
