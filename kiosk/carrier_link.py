@@ -14,7 +14,7 @@ from flask import Flask
 from carrier import CarrierClient, CarrierError, LineStatus
 from pos.db import write_transaction
 from pos.identifiers import Line
-from pos.services import catalog, lines
+from pos.services import alerts, catalog, lines
 from sync import SyncSettings, SyncWorker
 
 from .config import ConfigError
@@ -145,6 +145,7 @@ def live_line_status(app: Flask, line: Line) -> LineStatus | None:
         return None
     with write_transaction():
         lines.record_snapshot(line, status.status, status.expires_at)
+        alerts.set_service_state("carrier", "online")  # it just answered
     return status
 
 
@@ -162,4 +163,5 @@ def refresh_catalog(app: Flask) -> dict:
                                    voice_min=p.voice_min, sms=p.sms, requires_id=p.requires_id,
                                    names=dict(p.names)) for p in plans]
     with app.app_context(), write_transaction():
+        alerts.set_service_state("carrier", "online")
         return catalog.apply_carrier_offers(offers, currency=app.config["STORE"].currency)

@@ -50,6 +50,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["currency_symbol"] = currency_symbol
     app.jinja_env.globals["currency_exponent"] = exponent
+    app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 
 
