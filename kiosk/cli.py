@@ -134,6 +134,13 @@ def seed(ctx: click.Context, demo: bool) -> None:
         click.echo(f"  {role:8} {name:10} PIN {pin}" if pin else f"  {role:8} {name:10} (already there)")
 
 
+def migrated_app(ctx: click.Context) -> Flask:
+    """The app, refusing (with what to run) a database that is missing or not migrated."""
+    app = _app(ctx)
+    _require_current(app)
+    return app
+
+
 def _require_current(app: Flask) -> None:
     state = database_state(app)
     if state != "current":
@@ -226,87 +233,9 @@ def _demo(ctx: click.Context, port: int, overrides: dict, carrier_url: str) -> N
     serve(app, "127.0.0.1", port, demo=True, banner=banner)
 
 
-@main.group("staff")
-def staff_group() -> None:
-    """Staff accounts."""
+from .cli_staff import register as _register_staff  # noqa: E402 - the commands join the group defined above
 
-
-@staff_group.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(["clerk", "manager"]), default="clerk", show_default=True)
-@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4-8 digits.")
-@click.option("--locale", type=click.Choice(["en", "zh", "es"]), default="en", show_default=True)
-@click.pass_context
-def staff_add(ctx: click.Context, name: str, role: str, pin: str, locale: str) -> None:
-    """Add a clerk or manager."""
-    from pos.services import staff
-
-    app = _app(ctx)
-    _require_current(app)
-    with app.app_context():
-        _fail_on_domain_error(lambda: staff.add_staff(name, role, pin, locale=locale,
-                                                      scrypt_n=app.config["KIOSK"]["security"]["pin_scrypt_n"]))
-        db.session.commit()
-    click.echo(f"Added {role} {name}.")
-
-
-@staff_group.command("list")
-@click.pass_context
-def staff_list(ctx: click.Context) -> None:
-    """List staff."""
-    from pos.services import staff
-
-    app = _app(ctx)
-    _require_current(app)
-    with app.app_context():
-        now = utcnow()
-        for s in staff.list_staff():
-            flags = [] if s.active else ["inactive"]
-            if s.locked_until and s.locked_until > now:
-                flags.append(f"locked until {s.locked_until:%H:%M} UTC")
-            click.echo(f"{s.name:20} {s.role:8} {s.locale:3} {' '.join(flags)}".rstrip())
-
-
-@staff_group.command("reset-pin")
-@click.argument("name")
-@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4-8 digits.")
-@click.pass_context
-def staff_reset_pin(ctx: click.Context, name: str, pin: str) -> None:
-    """Set a new PIN and lift a lockout."""
-    from pos.services import staff
-
-    app = _app(ctx)
-    _require_current(app)
-    with app.app_context():
-        member = _fail_on_domain_error(lambda: staff.find_staff(name))
-        _fail_on_domain_error(lambda: staff.reset_pin(member, pin,
-                                                      scrypt_n=app.config["KIOSK"]["security"]["pin_scrypt_n"]))
-        db.session.commit()
-    click.echo(f"New PIN set for {name}.")
-
-
-@main.group("token")
-def token_group() -> None:
-    """API tokens."""
-
-
-@token_group.command("create")
-@click.option("--staff", "staff_name", required=True, help="Staff member the token acts as.")
-@click.option("--label", default="", help="What the token is for.")
-@click.pass_context
-def token_create(ctx: click.Context, staff_name: str, label: str) -> None:
-    """Print a new API token (shown once; only its hash is kept)."""
-    from pos.services import staff
-
-    app = _app(ctx)
-    _require_current(app)
-    with app.app_context():
-        member = _fail_on_domain_error(lambda: staff.find_staff(staff_name))
-        secret = staff.create_token(member, label=label)
-        db.session.commit()
-    click.echo(secret)
-
-
+_register_staff(main)
 from .cli_sync import register as _register_sync  # noqa: E402 - the commands join the group defined above
 
 _register_sync(main)

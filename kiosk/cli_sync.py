@@ -15,12 +15,9 @@ from pos.services import alerts, outbox
 
 
 def _app(ctx: click.Context):
-    from .cli import _app as make_app
-    from .cli import _require_current
+    from .cli import migrated_app
 
-    app = make_app(ctx)
-    _require_current(app)
-    return app
+    return migrated_app(ctx)
 
 
 @click.group("sync", invoke_without_command=True)

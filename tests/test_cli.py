@@ -65,10 +65,11 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_demo_starts_serves_and_stops_on_ctrl_c(tmp_path):
     """`kiosk demo` creates the instance, prints PINs and the URL, serves, and stops cleanly on Ctrl-C."""
-    port = _free_port()
+    port, carrier_port = _free_port(), _free_port()
     env = dict(os.environ, KIOSK_SECURITY__PIN_SCRYPT_N="16")
     env.pop("KIOSK_INSTANCE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo", "--port", str(port)], cwd=tmp_path, env=env,
+    command = [sys.executable, "-m", "kiosk.cli", "demo", "--port", str(port), "--carrier-port", str(carrier_port)]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
