@@ -20,16 +20,11 @@ class Stoppable(Protocol):
         """Stop and wait for it to finish."""
 
 
+from .carrier_link import start_embedded_sync  # noqa: E402 - below the Protocol its starters return
+from .devices.runtime import start_devices  # noqa: E402
+
 #: Starters in start order; each takes the app and whether this is the demo.
-STARTERS: list[Callable[[Flask, bool], Stoppable | None]] = []
-
-from .devices.runtime import start_devices  # noqa: E402 - kept beside the list it joins
-
-STARTERS.append(start_devices)
-
-from .carrier_link import start_embedded_sync  # noqa: E402 - kept beside the list it joins
-
-STARTERS.append(start_embedded_sync)
+STARTERS: tuple[Callable[[Flask, bool], Stoppable | None], ...] = (start_devices, start_embedded_sync)
 
 
 def start_background(app: Flask, *, demo: bool) -> list[Stoppable]:
