@@ -12,6 +12,9 @@ from typing import Protocol
 
 from flask import Flask
 
+from .carrier_link import start_embedded_sync
+from .devices.runtime import start_devices
+
 
 class Stoppable(Protocol):
     """Something running in the background that can be asked to stop."""
@@ -19,9 +22,6 @@ class Stoppable(Protocol):
     def stop(self) -> None:  # pragma: no cover - protocol
         """Stop and wait for it to finish."""
 
-
-from .carrier_link import start_embedded_sync  # noqa: E402 - below the Protocol its starters return
-from .devices.runtime import start_devices  # noqa: E402
 
 #: Starters in start order; each takes the app and whether this is the demo.
 STARTERS: tuple[Callable[[Flask, bool], Stoppable | None], ...] = (start_devices, start_embedded_sync)
