@@ -245,3 +245,47 @@ def test_only_renewals_needing_attention_are_sent_again(clean_app, sandbox, work
                 outbox.retry(terminated)
         sale = db.session.get(Sale, terminated)
         assert sale.status == "needs_refund"
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    (b'{"renewal_id": "r1", "external_id": "%s", "status": "COMPLETED"}', "BAD_RESPONSE"),
+    (b'<html>gateway</html>', "BAD_RESPONSE"),
+    (b'{"renewal_id": "r1", "external_id": "%s", "status": "MAYBE"}', "BAD_RESPONSE"),
+])
+def test_nonsense_from_the_carrier_needs_attention(clean_app, body, says):
+    """A carrier answer that is not JSON, has an unknown status or contradicts itself needs a person."""
+    import http.server
+    import threading
+
+    [sale_id] = queue_sales(clean_app, ["+14155550123"])
+
+    class Nonsense(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            payload = body.replace(b"%s", sale_id.encode())
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Nonsense)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    class Fake:
+        url = f"http://127.0.0.1:{server.server_port}"
+
+    w = make_worker(clean_app, Fake)
+    try:
+        w.run_until_idle(20)
+    finally:
+        w.stop()
+        w.client.close()
+        server.shutdown()
+        server.server_close()
+    status, reason, _expiry = _sales(clean_app)[sale_id]
+    assert status == "needs_attention" and says in reason
