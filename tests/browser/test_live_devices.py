@@ -70,7 +70,7 @@ def live_counter():
     instance = Path(tempfile.mkdtemp(prefix="kiosk-live-devices-"))
     scanner = PtyPort(str(instance / "scanner"))
     printer_file = instance / "printer.bin"
-    sandbox = start_sandbox(processing_delay_s=1.0)
+    sandbox = start_sandbox(processing_delay_s=3.0)  # long enough to see "pending" first on a slow machine
     services, server, thread = [], None, None
     try:
         app = create_app({
