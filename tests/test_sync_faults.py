@@ -20,6 +20,7 @@ from pos.models import Sale
 from pos.services import outbox
 
 from .helpers import gen_catalog, gen_sale
+from .postgres import temporary_database
 from .sync_helpers import ledger_counts, sandbox_get, sandbox_post
 
 N = 500
@@ -35,12 +36,28 @@ def _start_worker(instance):
 @pytest.mark.slow
 def test_fault_storm_with_killed_workers(tmp_path):
     """Every renewal is applied once and every sale ends confirmed despite faults and SIGKILLed workers."""
+    _storm(tmp_path, database_url="")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_fault_storm_on_postgres(tmp_path):
+    """The same storm with the workers sharing a PostgreSQL database (row locks, SKIP LOCKED)."""
+    with temporary_database() as url:
+        app = _storm(tmp_path, database_url=url)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _storm(tmp_path, *, database_url: str):
     rng = random.Random(4)
     sandbox = start_sandbox(processing_delay_s=0, seed=4)
     sandbox_post(sandbox, "/_sandbox/faults", {"recent_renewal_window_s": 0, "hang_s": 1.0})
     (tmp_path / "kiosk.toml").write_text(f"""
 [security]
 pin_scrypt_n = 16
+[database]
+url = "{database_url}"
 [carrier]
 url = "{sandbox.url}"
 api_key = "sandbox-key"
@@ -105,3 +122,4 @@ breaker_max_open_s = 0.5
     assert stats["depth"] == 0 and stats["counts"]["failed"] == 0
     retried = sum(1 for n in ledger["posts_per_key"].values() if n > 1)
     print(f"\n{N} renewals, {kills} SIGKILLs, {retried} sent more than once, 0 applied twice")
+    return app

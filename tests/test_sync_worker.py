@@ -289,3 +289,41 @@ def test_nonsense_from_the_carrier_needs_attention(clean_app, body, says):
         server.server_close()
     status, reason, _expiry = _sales(clean_app)[sale_id]
     assert status == "needs_attention" and says in reason
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgres(tmp_path, sandbox):
+    """On PostgreSQL (row locks, SKIP LOCKED) two workers also apply every renewal exactly once."""
+    import time
+
+    from kiosk import create_app
+    from kiosk.cli import _sync_terminals, upgrade_database
+
+    from .postgres import temporary_database
+
+    with temporary_database() as url:
+        app = create_app({"security": {"pin_scrypt_n": 16}, "database": {"url": url}}, instance=tmp_path)
+        upgrade_database(app)
+        _sync_terminals(app)
+        ids = queue_sales(app, [("+14155550123", "+14155550124", "+8613800138000")[i % 3] for i in range(40)])
+        workers = [make_worker(app, sandbox), make_worker(app, sandbox)]
+        try:
+            for w in workers:
+                w.start()
+                w.wake()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with app.app_context():
+                    if outbox.queue_stats()["depth"] == 0:
+                        break
+                time.sleep(0.05)
+        finally:
+            for w in workers:
+                w.stop()
+                w.client.close()
+        with app.app_context():
+            statuses = {s.status for s in db.session.scalars(select(Sale))}
+            db.session.remove()
+            db.engine.dispose()
+    assert ledger_counts(sandbox) == {i: 1 for i in ids}
+    assert statuses == {"confirmed"}
