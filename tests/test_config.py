@@ -36,6 +36,7 @@ def test_instance_file_and_environment_override(tmp_path):
     ('[[store.charges]]\ncode = "x"\nname = "x"\nkind = "fixed"\namount_minor = -5\n', "amount_minor"),
     ('[[store.charges]]\ncode = "x"\nname = "x"\nkind = "fixed"\ncolour = 1\n', "colour"),
     ('this is not toml', "not valid TOML"),
+    ('[ui]\nlanguages = ["en", "es"]\n', "ui.languages"),
 ])
 def test_bad_config_names_the_key(tmp_path, toml, names):
     """An unknown key or a bad value stops start-up with a message that names it."""
