@@ -22,7 +22,7 @@ import time
 from flask import Flask
 
 from drivers.printer import PrinterConfig, PrinterError, PrinterStatus, ReceiptPrinter
-from pos.db import begin_write, db, utcnow
+from pos.db import db, utcnow, write_transaction
 from pos.models import PrintJob
 from pos.services import printing
 from pos.services.terminals import terminal_by_code
@@ -96,10 +96,9 @@ class PrintSpooler:
             with self.app.app_context():
                 terminal_id = self._terminal()
                 if terminal_id is not None:
-                    begin_write()
-                    if printing.requeue_failed(terminal_id):
-                        log.info("printer %s is ready again: failed jobs queued", self.terminal)
-                    db.session.commit()
+                    with write_transaction():
+                        if printing.requeue_failed(terminal_id):
+                            log.info("printer %s is ready again: failed jobs queued", self.terminal)
         return status
 
     def _terminal(self) -> int | None:
@@ -144,9 +143,8 @@ class PrintSpooler:
             if terminal_id is None:
                 return None
             if printing.has_stale_drawer_kicks(terminal_id):
-                begin_write()
-                printing.expire_drawer_kicks(terminal_id)
-                db.session.commit()
+                with write_transaction():
+                    printing.expire_drawer_kicks(terminal_id)
             job = printing.next_queued(terminal_id)
             if job is None:
                 db.session.rollback()
@@ -154,21 +152,18 @@ class PrintSpooler:
             job_id, kind, created_at = job.id, job.kind, job.created_at
             status = self.hub.printer_status(self.terminal)
             if status.state not in PRINTABLE and status.state != "unknown":
-                begin_write()
-                printing.fail_queued(terminal_id, status.reason)
-                db.session.commit()
+                with write_transaction():
+                    printing.fail_queued(terminal_id, status.reason)
                 self._announce()
                 return None
             try:
                 data = job_bytes(job, self.app.config["STORE"], self.printer)
             except UnsupportedDocument as exc:
-                begin_write()
-                printing.cancel(job_id, str(exc))
-                db.session.commit()
+                with write_transaction():
+                    printing.cancel(job_id, str(exc))
                 return job_id, kind, created_at, None
-            begin_write()
-            claimed = printing.claim(job_id)
-            db.session.commit()  # no transaction stays open while the printer works
+            with write_transaction():  # committed at once: no transaction stays open while the printer works
+                claimed = printing.claim(job_id)
         return job_id, kind, created_at, data if claimed else None
 
     def _send(self, data: bytes) -> str | None:
@@ -180,14 +175,12 @@ class PrintSpooler:
         return None
 
     def _record(self, job_id: int, *, error: str | None = None, cancel: str | None = None) -> None:
-        with self.app.app_context():
-            begin_write()
+        with self.app.app_context(), write_transaction():
             if cancel:
                 printing.cancel(job_id, cancel)
             else:
                 printing.finish(job_id, error=error)
             sale_id = db.session.get(PrintJob, job_id).sale_id
-            db.session.commit()
         if sale_id:
             self._announce(sale_id)
 

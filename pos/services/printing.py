@@ -25,18 +25,19 @@ MAX_AUTO_ATTEMPTS = 5
 RECEIPT_KINDS = ("receipt", "reprint")
 
 
-def queue_drawer_kick(terminal: Terminal, *, reason: str, sale: Sale | None = None) -> PrintJob:
+def queue_drawer_kick(terminal: Terminal, *, reason: str, sale: Sale | None = None,
+                      now: datetime | None = None) -> PrintJob:
     """Record a drawer kick for ``terminal``'s printer; it fires after commit, within DRAWER_KICK_TTL."""
     job = PrintJob(kind="drawer_kick", terminal_id=terminal.id, sale=sale, payload={"reason": reason},
-                   created_at=utcnow())
+                   created_at=now or utcnow())
     db.session.add(job)
-    db.session.flush()
     return job
 
 
 def open_drawer_no_sale(terminal: Terminal, *, staff: Staff) -> PrintJob:
     """A manager opens the drawer without a sale (change for a note, a till check); audited."""
     job = queue_drawer_kick(terminal, reason="no_sale")
+    db.session.flush()  # the audit entry names the job
     audit.record("drawer.no_sale", staff=staff, subject=terminal.code, job_id=job.id)
     return job
 

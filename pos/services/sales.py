@@ -16,7 +16,7 @@ from ..identifiers import parse_line
 from ..models import OutboxEntry, Payment, PrintJob, Sale, SaleCharge, Staff, Terminal
 from ..sensitive import looks_like_card_number
 from ..store import StoreSettings
-from . import audit
+from . import audit, printing
 from .catalog import plan_for_sale
 from .checkout import CardPayment, CashPayment, IdCheck, quote
 from .lines import last_snapshot
@@ -110,8 +110,7 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
     db.session.add(PrintJob(kind="receipt", terminal_id=terminal.id, sale=sale, payload={"copy": False},
                             created_at=now))
     if isinstance(payment, CashPayment):  # recorded as data: the spooler fires it only once this commits
-        db.session.add(PrintJob(kind="drawer_kick", terminal_id=terminal.id, sale=sale,
-                                payload={"reason": "cash_sale"}, created_at=now))
+        printing.queue_drawer_kick(terminal, reason="cash_sale", sale=sale, now=now)
     audit.record("sale.create", staff=staff, subject=sale.receipt_number, sale_id=sale.id, line=line.masked,
                  plan=plan.carrier_plan_id, total_minor=sale.total_minor, method=payment.method,
                  channel=channel, id_checked=bool(sale.id_document_type) or None)
