@@ -146,8 +146,12 @@ def validate(config: dict) -> None:
     if not 1 <= config["server"]["port"] <= 65535:
         raise ConfigError("'server.port' must be between 1 and 65535")
     sec = config["security"]
-    if sec["pin_max_attempts"] < 1 or sec["pin_lockout_minutes"] < 1:
-        raise ConfigError("'security.pin_max_attempts' and 'security.pin_lockout_minutes' must be at least 1")
+    for key in ("pin_max_attempts", "pin_lockout_minutes", "login_address_attempts", "login_terminal_attempts",
+                "login_max_block_minutes", "session_idle_minutes", "session_max_hours"):
+        if sec[key] < 1:
+            raise ConfigError(f"'security.{key}' must be at least 1")
+    if sec["token_days"] < 0:
+        raise ConfigError("'security.token_days' must be 0 (never expire) or more")
     n = sec["pin_scrypt_n"]
     if n < 2 or n & (n - 1):
         raise ConfigError("'security.pin_scrypt_n' must be a power of two")

@@ -1,13 +1,15 @@
-"""Staff who sign in with a PIN, and API tokens issued to them."""
+"""Staff who sign in with a PIN, their screen sessions, and API tokens issued to them."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, utcnow
 
 ROLES = ("clerk", "manager")
+#: Why a session ended. One tuple shared by the model's CHECK, the migration and the tests.
+SESSION_END_REASONS = ("signed_out", "idle", "expired", "pin_reset", "deactivated", "role_changed", "revoked")
 
 
 class Staff(db.Model):
@@ -19,8 +21,6 @@ class Staff(db.Model):
     name: Mapped[str] = mapped_column(String(40), unique=True)
     role: Mapped[str] = mapped_column(String(10))
     pin_hash: Mapped[str] = mapped_column(String(200))
-    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until = mapped_column(UTCDateTime, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(10), default="en")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -29,6 +29,35 @@ class Staff(db.Model):
     def is_manager(self) -> bool:
         """Managers may do everything a clerk may, and more."""
         return self.role == "manager"
+
+
+class StaffSession(db.Model):
+    """A signed-in screen. The browser's cookie holds a random token; only its SHA-256 is kept here.
+
+    A session is usable while ``ended_at`` is empty, ``expires_at`` (absolute) is ahead and it was
+    seen within the idle timeout. Ending is a row update, so every copy of the cookie dies at once.
+    """
+
+    __tablename__ = "staff_session"
+    __table_args__ = (
+        CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
+        CheckConstraint("end_reason IS NULL OR end_reason IN ("
+                        + ", ".join(f"'{r}'" for r in SESSION_END_REASONS) + ")", name="end_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at = mapped_column(UTCDateTime, nullable=False)
+    ended_at = mapped_column(UTCDateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    terminal_code: Mapped[str] = mapped_column(String(8), default="")
+
+    staff: Mapped[Staff] = relationship()
 
 
 class ApiToken(db.Model):
@@ -41,6 +70,9 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(80), default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    #: None: never expires (security.token_days = 0 when it was issued).
+    expires_at = mapped_column(UTCDateTime, nullable=True)
+    last_used_at = mapped_column(UTCDateTime, nullable=True)
     revoked_at = mapped_column(UTCDateTime, nullable=True)
 
     staff: Mapped[Staff] = relationship()

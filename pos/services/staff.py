@@ -1,52 +1,27 @@
-"""Staff accounts, PIN sign-in with lockout, and API tokens."""
+"""Staff accounts (add, PIN reset, role, deactivation) and their API tokens."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..db import db, utcnow
-from ..errors import DomainError, Forbidden, NotFound
+from ..errors import DomainError, NotFound
 from ..models import ApiToken, Staff
 from ..models.staff import ROLES
-from . import audit
+from . import audit, login_throttle, sessions
+from .pins import DEFAULT_SCRYPT_N, check_pin, hash_pin, valid_pin
 
-PIN_PATTERN = re.compile(r"^\d{4,8}$")
+__all__ = ["DEFAULT_SCRYPT_N", "check_pin", "hash_pin"]  # re-exported: callers hash PINs through this module
+
 NAME_PATTERN = re.compile(r"^[\w .\-']{1,40}$")
-#: scrypt cost; ~50 ms a check on a small store PC, which makes guessing slow. Tests may lower it.
-DEFAULT_SCRYPT_N = 2**14
 LOCALES = ("en", "zh", "es")
-
-
-def hash_pin(pin: str, *, n: int = DEFAULT_SCRYPT_N) -> str:
-    """Salted scrypt hash of ``pin``; the parameters travel in the string so they can change later."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=8, p=1, dklen=32)
-    return f"scrypt${n}$8$1${salt.hex()}${digest.hex()}"
-
-
-def check_pin(pin: str, stored: str) -> bool:
-    """Constant-time check of ``pin`` against a hash made by :func:`hash_pin`."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    candidate = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
-                               dklen=len(digest) // 2)
-    return hmac.compare_digest(candidate.hex(), digest)
-
-
-def _valid_pin(pin: str) -> str:
-    if not PIN_PATTERN.match(pin or ""):
-        raise DomainError("invalid_pin", "A PIN is 4 to 8 digits.", field="pin")
-    return pin
+#: A token's last_used_at is written at most this often, so API calls cost no write each.
+TOKEN_TOUCH_EVERY = timedelta(seconds=60)
 
 
 def add_staff(name: str, role: str, pin: str, *, by: Staff | None = None, locale: str = "en",
@@ -56,61 +31,68 @@ def add_staff(name: str, role: str, pin: str, *, by: Staff | None = None, locale
     if not NAME_PATTERN.match(name):
         raise DomainError("invalid_name", "A name is 1 to 40 letters, digits, spaces, dots or dashes.",
                           field="name")
-    if role not in ROLES:
-        raise DomainError("invalid_role", "A role is clerk or manager.", field="role")
+    _check_role(role)
     if locale not in LOCALES:
         raise DomainError("invalid_locale", "Unknown language.", field="locale")
     if db.session.scalar(select(Staff).where(Staff.name == name)):
         raise DomainError("name_taken", "There is already a staff member called %(name)s.", field="name",
                           name=name)
-    staff = Staff(name=name, role=role, pin_hash=hash_pin(_valid_pin(pin), n=scrypt_n), locale=locale)
+    staff = Staff(name=name, role=role, pin_hash=hash_pin(valid_pin(pin), n=scrypt_n), locale=locale)
     db.session.add(staff)
     db.session.flush()
     audit.record("staff.add", staff=by, subject=name, role=role)
     return staff
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise DomainError("invalid_role", "A role is clerk or manager.", field="role")
+
+
 def reset_pin(staff: Staff, pin: str, *, by: Staff | None = None, scrypt_n: int = DEFAULT_SCRYPT_N) -> None:
-    """Give ``staff`` a new PIN and lift any lockout."""
-    staff.pin_hash = hash_pin(_valid_pin(pin), n=scrypt_n)
-    staff.failed_attempts = 0
-    staff.locked_until = None
-    audit.record("staff.reset_pin", staff=by, subject=staff.name)
+    """Give ``staff`` a new PIN, lift any lockout and end every session they have open."""
+    staff.pin_hash = hash_pin(valid_pin(pin), n=scrypt_n)
+    login_throttle.unlock(staff, by=by)
+    ended = sessions.end_all(staff, "pin_reset")
+    audit.record("staff.reset_pin", staff=by, subject=staff.name, sessions_ended=ended or None)
 
 
-def find_staff(name: str) -> Staff:
-    """The active staff member called ``name``."""
-    staff = db.session.scalar(select(Staff).where(Staff.name == (name or "").strip(), Staff.active))
+def set_role(staff: Staff, role: str, *, by: Staff | None = None) -> None:
+    """Make ``staff`` a clerk or manager; their open sessions end, so the new role applies at once."""
+    _check_role(role)
+    if role == staff.role:
+        return
+    before, staff.role = staff.role, role
+    ended = sessions.end_all(staff, "role_changed")
+    audit.record("staff.role", staff=by, subject=staff.name, before=before, role=role, sessions_ended=ended or None)
+
+
+def deactivate(staff: Staff, *, by: Staff | None = None) -> None:
+    """Stop ``staff`` from working: sessions end, API tokens are revoked (they stay revoked if reactivated)."""
+    if not staff.active:
+        return
+    staff.active = False
+    ended = sessions.end_all(staff, "deactivated")
+    revoked = db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
+                                 .values(revoked_at=utcnow())).rowcount
+    audit.record("staff.deactivate", staff=by, subject=staff.name, sessions_ended=ended, tokens_revoked=revoked)
+
+
+def activate(staff: Staff, *, by: Staff | None = None) -> None:
+    """Let a deactivated staff member sign in again (with their PIN; old tokens stay revoked)."""
+    if staff.active:
+        return
+    staff.active = True
+    audit.record("staff.activate", staff=by, subject=staff.name)
+
+
+def find_staff(name: str, *, include_inactive: bool = False) -> Staff:
+    """The staff member called ``name`` (active ones only unless ``include_inactive``)."""
+    query = select(Staff).where(Staff.name == (name or "").strip())
+    staff = db.session.scalar(query if include_inactive else query.where(Staff.active))
     if staff is None:
         raise NotFound("unknown_staff", "No staff member is called %(name)s.", name=(name or "")[:40])
     return staff
-
-
-def sign_in(staff: Staff, pin: str, *, max_attempts: int = 5, lockout: timedelta = timedelta(minutes=15),
-            now: datetime | None = None) -> bool:
-    """Check a PIN, counting failures; the fifth failure in a row locks the account for 15 minutes.
-
-    Returns True on success. Failures and lockouts are audited; the caller commits either way,
-    so a failed attempt is remembered even though the sign-in is refused.
-    """
-    now = now or utcnow()
-    if staff.locked_until and staff.locked_until > now:
-        audit.record("auth.locked_attempt", staff=staff, subject=staff.name)
-        minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
-        raise Forbidden("locked", "Too many wrong PINs. Try again in %(minutes)d minutes or ask a manager.",
-                        minutes=minutes)
-    if check_pin(pin or "", staff.pin_hash):
-        staff.failed_attempts = 0
-        staff.locked_until = None
-        audit.record("auth.sign_in", staff=staff, subject=staff.name)
-        return True
-    staff.failed_attempts += 1
-    audit.record("auth.failed", staff=staff, subject=staff.name, attempts=staff.failed_attempts)
-    if staff.failed_attempts >= max_attempts:
-        staff.locked_until = now + lockout
-        staff.failed_attempts = 0
-        audit.record("auth.lockout", staff=staff, subject=staff.name, until=staff.locked_until.isoformat())
-    return False
 
 
 def set_locale(staff: Staff, locale: str) -> None:
@@ -120,25 +102,58 @@ def set_locale(staff: Staff, locale: str) -> None:
     staff.locale = locale
 
 
-def create_token(staff: Staff, *, label: str = "") -> str:
-    """Issue an API token for ``staff``; returns the secret, of which only a hash is kept."""
+def create_token(staff: Staff, *, label: str = "", days: int = 90, now: datetime | None = None) -> str:
+    """Issue an API token for ``staff`` valid ``days`` days (0: until revoked); returns the secret, shown once."""
+    now = now or utcnow()
     secret = "kt_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(staff_id=staff.id, token_hash=hashlib.sha256(secret.encode()).hexdigest(),
-                            label=label[:80]))
-    audit.record("token.create", staff=staff, subject=staff.name, label=label or None)
+                            label=label[:80], created_at=now,
+                            expires_at=now + timedelta(days=days) if days > 0 else None))
+    audit.record("token.create", staff=staff, subject=staff.name, label=label or None, days=days)
     return secret
 
 
-def staff_for_token(secret: str) -> Staff | None:
-    """The active staff member a bearer token belongs to, or None."""
+def find_token(secret: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The usable token with this secret: not revoked, not expired, its staff member active."""
     if not secret:
         return None
+    now = now or utcnow()
     digest = hashlib.sha256(secret.encode()).hexdigest()
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest,
-                                                     ApiToken.revoked_at.is_(None)))
-    if token is None or not token.staff.active:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None)))
+    if token is None or not token.staff.active or (token.expires_at is not None and token.expires_at <= now):
         return None
-    return token.staff
+    return token
+
+
+def token_due_for_touch(token: ApiToken, *, now: datetime | None = None) -> bool:
+    """Whether ``last_used_at`` is old enough to be written again."""
+    return token.last_used_at is None or (now or utcnow()) - token.last_used_at >= TOKEN_TOUCH_EVERY
+
+
+def touch_token(token_id: int, *, now: datetime | None = None) -> None:
+    """Record that a token was used."""
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow()))
+
+
+def staff_for_token(secret: str) -> Staff | None:
+    """The active staff member a usable bearer token belongs to, or None."""
+    token = find_token(secret)
+    return token.staff if token else None
+
+
+def list_tokens() -> list[ApiToken]:
+    """Every token, newest first (revoked and expired ones included, for the record)."""
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(token_id: int, *, by: Staff | None = None) -> ApiToken:
+    """Revoke one token by its id (from ``kiosk token list``), audited."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.revoked_at is not None:
+        raise NotFound("unknown_token", "No unrevoked token has the id %(id)s.", id=token_id)
+    token.revoked_at = utcnow()
+    audit.record("token.revoke", staff=by, subject=token.staff.name, token=token.id, label=token.label or None)
+    return token
 
 
 def list_staff() -> list[Staff]:
