@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from pos.db import db
 
 from . import config as kiosk_config
+from . import private_files
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 migrate = Migrate()
@@ -24,13 +25,15 @@ def create_app(overrides: dict | None = None, *, instance: str | Path | None = N
     """
     instance_path = Path(instance).resolve() if instance else kiosk_config.instance_path()
     config = kiosk_config.load_config(instance_path, overrides)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_files.make_instance_folder(instance_path)
+    database_url = kiosk_config.database_url(config, instance_path)
+    private_files.create_database_file(database_url)
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.config.update(
         KIOSK=config,
         STORE=kiosk_config.store_settings(config),
         SECRET_KEY=kiosk_config.secret_key(instance_path),
-        SQLALCHEMY_DATABASE_URI=kiosk_config.database_url(config, instance_path),
+        SQLALCHEMY_DATABASE_URI=database_url,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

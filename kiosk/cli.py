@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -12,6 +13,7 @@ from flask import Flask
 from pos.db import db, utcnow
 from pos.errors import DomainError
 
+from . import private_files
 from .config import ConfigError
 
 DEMO_STAFF = (("manager", "manager", "2468"), ("clerk", "clerk", "1357"))
@@ -148,6 +150,12 @@ def _require_current(app: Flask) -> None:
         raise click.ClickException(f"the database {what} ({_safe_url(app)}). Run: kiosk db upgrade")
 
 
+def warn_if_not_private(app: Flask) -> None:
+    """On stderr, name each instance file others may read (PIN hashes, the cookie key) and the fix."""
+    for line in private_files.warnings(Path(app.instance_path), app.config["SQLALCHEMY_DATABASE_URI"]):
+        click.echo(line, err=True)
+
+
 def serve(app: Flask, host: str, port: int, *, demo: bool, banner) -> None:
     """Serve with waitress until Ctrl-C or SIGTERM, with background services beside it."""
     from waitress import create_server
@@ -184,6 +192,7 @@ def run(ctx: click.Context, host: str | None, port: int | None) -> None:
     app = _app(ctx)
     _require_current(app)
     _sync_terminals(app)
+    warn_if_not_private(app)
     cfg = app.config["KIOSK"]["server"]
     serve(app, host or cfg["host"], cfg["port"] if port is None else port, demo=False,
           banner=lambda url: click.echo(f"Serving on {url}  (Ctrl-C to stop)"))
@@ -218,6 +227,7 @@ def _demo(ctx: click.Context, port: int, overrides: dict, carrier_url: str) -> N
     app = _app(ctx, overrides)
     click.echo(f"Instance folder: {app.instance_path}")
     upgrade_database(app)
+    warn_if_not_private(app)
     _sync_terminals(app)
     seeded = seed_demo(app)
 

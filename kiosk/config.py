@@ -21,6 +21,8 @@ import phonenumbers
 
 from pos.store import ChargeRule, StoreSettings
 
+from .private_files import make_instance_folder, private_umask
+
 DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "config" / "defaults.toml"
 ENV_PREFIX = "KIOSK_"
 #: Keys allowed in each item of an array of tables; the defaults may show only some of them.
@@ -206,11 +208,13 @@ def secret_key(instance: Path) -> str:
     path = instance / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(instance)
     key = secrets.token_hex(32)
-    # Written whole to a private temporary file, then linked into place: a process starting at the
-    # same moment either wins the link or reads the winner's complete key, never an empty file.
-    fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+    # Written whole to a private temporary file (mkstemp: 0600), then linked into place: a process
+    # starting at the same moment either wins the link or reads the winner's complete key, never an empty file.
+    with private_umask():
+        fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+    os.fchmod(fd, 0o600)
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
