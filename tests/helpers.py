@@ -58,3 +58,13 @@ def login(client, name: str = "clerk", pin: str = CLERK_PIN):
     """Sign in through the PIN screen; returns the response."""
     page = client.get("/login").get_data(as_text=True)
     return client.post("/login", data={"name": name, "pin": pin, "csrf_token": csrf_from(page)})
+
+
+def kiosk(app, *args: str, input: str | None = None):
+    """Run a `kiosk` command on ``app``'s instance folder (and so its database); returns the click result."""
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    return CliRunner().invoke(main, ["--instance", app.instance_path, *args], input=input,
+                              env={"KIOSK_SECURITY__PIN_SCRYPT_N": "16"})
