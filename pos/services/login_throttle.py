@@ -108,14 +108,15 @@ def record(assessment: Assessment, pin_ok: bool, source: Source, policy: Throttl
     """Write the outcome (counters, blocks, audit); returns the staff member if sign-in succeeds."""
     now = now or utcnow()
     keys = _keys(source, assessment.staff_id)
+    if assessment.throttled_for:
+        for kind in ("addr", "term"):
+            bucket = db.session.get(LoginThrottle, keys[kind])
+            if _remaining(bucket, now):
+                bucket.blocked_attempts += 1
+        return None
     buckets = {kind: _bucket(key, now) for kind, key in keys.items()}
     staff = db.session.get(Staff, assessment.staff_id) if assessment.staff_id else None
     pair = buckets.get("pair")
-    if assessment.throttled_for:
-        for kind in ("addr", "term"):
-            if _remaining(buckets[kind], now):
-                buckets[kind].blocked_attempts += 1
-        return None
     for bucket in buckets.values():
         _summarise_if_block_over(bucket, now)
     if pin_ok and staff is not None and staff.active and not _remaining(pair, now):
@@ -123,6 +124,7 @@ def record(assessment: Assessment, pin_ok: bool, source: Source, policy: Throttl
                      failed_before=pair.failures or None)
         pair.failures, pair.strikes, pair.last_success_at = 0, 0, now
         buckets["addr"].failures = 0
+        _prune(policy, now)
         return staff
     if _remaining(pair, now):
         pair.blocked_attempts += 1  # counted, summarised when the lock ends; the source counts it as a failure
@@ -131,6 +133,15 @@ def record(assessment: Assessment, pin_ok: bool, source: Source, policy: Throttl
     _fail(buckets["addr"], policy.source_attempts, policy.source_block, policy, now, subject=source.address)
     _fail(buckets["term"], policy.terminal_attempts, policy.source_block, policy, now, subject=source.terminal)
     return None
+
+
+def _prune(policy: ThrottlePolicy, now: datetime) -> None:
+    # Counters quiet for longer than any block or trust lasts mean nothing any more; a storm from
+    # many addresses must not leave the table growing for ever. Runs on sign-ins, which are rare.
+    stale = now - max(policy.max_block, policy.trust_for)
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < stale,
+                                                   (LoginThrottle.blocked_until.is_(None))
+                                                   | (LoginThrottle.blocked_until < now)))
 
 
 def _bucket(key: str, now: datetime) -> LoginThrottle:
