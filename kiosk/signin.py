@@ -65,8 +65,7 @@ def login_post():
         status, headers = 429, {"Retry-After": str(assessment.throttled_for)}
     else:
         # One answer for an unknown name, a wrong PIN and a locked account: none tells a guesser more.
-        error = gettext("Wrong name or PIN. After several wrong tries, sign-in here pauses for a while; "
-                        "a manager can lift the pause.")
+        error = gettext("Wrong name or PIN. Repeated mistakes pause sign-in here; a manager can lift the pause.")
         status, headers = 401, {}
     return render_template("login.html", staff=staff_service.list_staff(), next=request.form.get("next"),
                            error=error, selected=name), status, headers
