@@ -110,7 +110,7 @@ def record(assessment: Assessment, pin_ok: bool, source: Source, policy: Throttl
     keys = _keys(source, assessment.staff_id)
     if assessment.throttled_for:
         for kind in ("addr", "term"):
-            bucket = db.session.get(LoginThrottle, keys[kind])
+            bucket = _locked(keys[kind])
             if _remaining(bucket, now):
                 bucket.blocked_attempts += 1
         return None
@@ -144,8 +144,14 @@ def _prune(policy: ThrottlePolicy, now: datetime) -> None:
                                                    | (LoginThrottle.blocked_until < now)))
 
 
+def _locked(key: str) -> LoginThrottle | None:
+    # FOR UPDATE: on PostgreSQL parallel sign-ins would otherwise each add one to the same old count
+    # and lose failures (SQLite's BEGIN IMMEDIATE already serialises them).
+    return db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+
+
 def _bucket(key: str, now: datetime) -> LoginThrottle:
-    bucket = db.session.get(LoginThrottle, key)
+    bucket = _locked(key)
     if bucket is None:
         bucket = LoginThrottle(key=key, failures=0, strikes=0, blocked_attempts=0, updated_at=now)
         db.session.add(bucket)
