@@ -37,6 +37,9 @@ def test_instance_file_and_environment_override(tmp_path):
     ('[[store.charges]]\ncode = "x"\nname = "x"\nkind = "fixed"\ncolour = 1\n', "colour"),
     ('this is not toml', "not valid TOML"),
     ('[ui]\nlanguages = ["en", "es"]\n', "ui.languages"),
+    ('[security]\nsession_max_hours = 0\n', "security.session_max_hours"),
+    ('[security]\nlogin_address_attempts = 0\n', "security.login_address_attempts"),
+    ('[security]\ntoken_days = -1\n', "security.token_days"),
 ])
 def test_bad_config_names_the_key(tmp_path, toml, names):
     """An unknown key or a bad value stops start-up with a message that names it."""
