@@ -53,8 +53,8 @@ def create_database_file(database_url: str) -> None:
     SQLite gives its -wal and -shm files the mode of the database file, so they follow.
     """
     path = sqlite_file(database_url)
-    if path is None or path.exists():
-        return
+    if path is None or path.exists() or not path.parent.is_dir():
+        return  # a missing folder is SQLite's to report, with the URL, when it opens the file
     with private_umask():
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
