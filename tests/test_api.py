@@ -196,3 +196,35 @@ def test_openapi_matches_the_api(api):
 def test_unknown_terminal_is_a_404_problem(api):
     """Naming a terminal that does not exist is a clear 404, not a server error."""
     _problem(_post(api, CASH | {"terminal": "T99"}), 404, "unknown_terminal")
+
+
+def _client_for(app, name):
+    with app.app_context():
+        token = staff_service.create_token(staff_service.find_staff(name))
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+def test_idempotency_keys_belong_to_their_principal(api, clean_app):
+    """Another staff member's token reusing a key sells its own sale: it neither replays nor detects the first."""
+    first = _post(api, CASH, key="shared-key")
+    other = _client_for(clean_app, "manager")
+    same_body = _post(other, CASH, key="shared-key")
+    assert same_body.status_code == 201 and "Idempotent-Replayed" not in same_body.headers
+    assert same_body.get_json()["id"] != first.get_json()["id"]
+    # The owner still gets its own sale back, and the other principal's replay is its own.
+    assert _post(api, CASH, key="shared-key").get_json()["id"] == first.get_json()["id"]
+    replay = _post(other, CASH, key="shared-key")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json()["id"] == same_body.get_json()["id"]
+    with clean_app.app_context():
+        scopes = set(db.session.scalars(select(Sale.idempotency_scope)))
+    assert len(scopes) == 2 and all(s.startswith("staff:") for s in scopes)
+
+
+def test_idempotency_key_cannot_be_probed(api, clean_app):
+    """A key used by one token, sent by another with a different body, is a new sale and never a 422."""
+    _post(api, CASH, key="secret-key")
+    probe = _post(_client_for(clean_app, "manager"), CASH | {"line": "4155550124"}, key="secret-key")
+    assert probe.status_code == 201 and probe.get_json()["line"] == "+14155550124"
