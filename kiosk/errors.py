@@ -52,5 +52,12 @@ def init_app(app) -> None:
                     405: gettext("This action is not allowed here.")}
         message = messages.get(exc.code, exc.description or "")
         if wants_json():
-            return problem(exc.code or 500, codes.get(exc.code, "http_error"), message)
-        return render_template("error.html", message=message, status=exc.code), exc.code
+            response = problem(exc.code or 500, codes.get(exc.code, "http_error"), message)
+        else:
+            response = app.make_response((render_template("error.html", message=message, status=exc.code),
+                                          exc.code))
+        # The exception's own headers (Allow on a 405, as HTTP requires; WWW-Authenticate, Retry-After).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
