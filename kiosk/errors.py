@@ -46,7 +46,8 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+                 415: "unsupported_media_type", 500: "server_error"}
         messages = {403: gettext("You may not do this. Ask a manager."),
                     404: gettext("Nothing here. Check the address."),
                     405: gettext("This action is not allowed here.")}

@@ -47,7 +47,8 @@ def test_line_lookup(api):
     """GET /lines/{line} parses the line and gives its last known status."""
     body = api.get("/api/v1/lines/4155550123").get_json()
     assert body == body | {"line": "+14155550123", "kind": "msisdn", "status": "UNKNOWN"}
-    _problem(api.get("/api/v1/lines/123"), 400, "invalid_line")
+    _problem(api.get("/api/v1/lines/123"), 422, "invalid_line")  # as documented, but no such number
+    _problem(api.get("/api/v1/lines/12a"), 400, "invalid_line")  # not even the documented pattern
 
 
 def test_renewal_created_then_replayed(api):
@@ -72,7 +73,11 @@ def test_same_key_other_body_422(api):
 
 @pytest.mark.parametrize(("body", "key", "status", "code"), [
     (CASH, None, 400, "idempotency_key_required"),
-    (CASH | {"line": "12"}, "a", 400, "invalid_line"),
+    (CASH | {"line": "12"}, "a", 422, "invalid_line"),
+    (CASH | {"line": "12a"}, "a2", 400, "invalid_line"),
+    (CASH | {"terminal": None}, "a3", 400, "validation_failed"),
+    (CASH | {"id_check": {"document_type": "passport", "country": "XX", "last4": "1234", "seen": True}}, "a4", 400,
+     "id_check_invalid"),
     (CASH | {"plan_id": "GONE"}, "b", 422, "plan_unavailable"),
     (CASH | {"payment": {"method": "cash", "tendered_minor": 100}}, "c", 422, "insufficient_tender"),
     (CASH | {"payment": {"method": "cash", "tendered_minor": -1}}, "d", 400, "invalid_amount"),
@@ -228,3 +233,16 @@ def test_idempotency_key_cannot_be_probed(api, clean_app):
     _post(api, CASH, key="secret-key")
     probe = _post(_client_for(clean_app, "manager"), CASH | {"line": "4155550124"}, key="secret-key")
     assert probe.status_code == 201 and probe.get_json()["line"] == "+14155550124"
+
+
+def test_statuses_beyond_the_body(api):
+    """A bad Idempotency-Key is 400, a body that is not JSON 415, a method a path does not list 405 with Allow."""
+    for key in (" padded ", "k" * 81, "é"):
+        _problem(api.post("/api/v1/renewals", json=CASH, headers={"Idempotency-Key": key}), 400,
+                 "idempotency_key_required")
+    _problem(api.post("/api/v1/renewals", data="line=1", headers={"Idempotency-Key": "x",
+                                                                  "Content-Type": "text/plain"}), 415,
+             "unsupported_media_type")
+    response = api.delete("/api/v1/renewals")
+    _problem(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
