@@ -80,3 +80,33 @@ def test_server_settings_that_could_starve_requests_are_refused(tmp_path, server
     """Stream caps that would leave fewer than 4 threads for other requests, or bad hosts, stop start-up."""
     with pytest.raises(ConfigError, match=named):
         create_app({"server": server}, instance=tmp_path)
+
+
+@pytest.mark.postgres
+def test_healthz_is_503_only_when_the_database_is_gone(tmp_path):
+    """With its PostgreSQL database dropped under it, /healthz answers 503 with status and database 'down'."""
+    import psycopg
+
+    from kiosk.cli import upgrade_database
+
+    from .postgres import ADMIN_DSN, temporary_database
+
+    with temporary_database() as url:
+        app = create_app({"security": {"pin_scrypt_n": 16}, "database": {"url": url}}, instance=tmp_path)
+        upgrade_database(app)
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json() == response.get_json() | {"status": "down"}
+        assert response.get_json()["components"]["database"] == "down"
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_405_on_a_screen_carries_allow(clean_app):
+    """A method a screen does not take is 405 with Allow, on pages as on the API."""
+    response = clean_app.test_client().put("/login")
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
