@@ -40,6 +40,7 @@ def create_app(overrides: dict | None = None, *, instance: str | Path | None = N
         SESSION_COOKIE_SECURE=config["security"]["secure_cookies"],
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         MAX_CONTENT_LENGTH=256 * 1024,
+        TRUSTED_HOSTS=config["server"]["trusted_hosts"] or None,  # None: any Host (redirects are relative)
         JSON_SORT_KEYS=False,
     )
     db.init_app(app)
@@ -61,6 +62,9 @@ def create_app(overrides: dict | None = None, *, instance: str | Path | None = N
     devices.init_app(app)  # device states, spooler wake-up, /counter/events; no thread starts here
     _register_blueprints(app)
     _security_headers(app)
+    from .server import relative_redirects
+
+    relative_redirects(app)
     return app
 
 

@@ -158,14 +158,10 @@ def warn_if_not_private(app: Flask) -> None:
 
 def serve(app: Flask, host: str, port: int, *, demo: bool, banner) -> None:
     """Serve with waitress until Ctrl-C or SIGTERM, with background services beside it."""
-    from waitress import create_server
-
     from .runtime import start_background, stop_background
+    from .server import make_server
 
-    # channel_request_lookahead: waitress keeps reading sockets while a request runs, so an event
-    # stream (GET /counter/events) sees its browser leave and frees the thread at once.
-    server = create_server(app, host=host, port=port, threads=app.config["KIOSK"]["server"]["threads"],
-                           ident="kiosk", channel_request_lookahead=1)
+    server = make_server(app, host, port)
     services = start_background(app, demo=demo)
 
     def _stop(*_args):

@@ -168,6 +168,9 @@ def validate(config: dict) -> None:
     from .carrier_link import validate_carrier
 
     validate_carrier(config)
+    from .server import validate_server  # here: it imports ConfigError from this module
+
+    validate_server(config)
 
 
 def _validate_charge(charge: dict, name: str) -> None:

@@ -46,11 +46,19 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+                 415: "unsupported_media_type", 500: "server_error"}
         messages = {403: gettext("You may not do this. Ask a manager."),
                     404: gettext("Nothing here. Check the address."),
                     405: gettext("This action is not allowed here.")}
         message = messages.get(exc.code, exc.description or "")
         if wants_json():
-            return problem(exc.code or 500, codes.get(exc.code, "http_error"), message)
-        return render_template("error.html", message=message, status=exc.code), exc.code
+            response = problem(exc.code or 500, codes.get(exc.code, "http_error"), message)
+        else:
+            response = app.make_response((render_template("error.html", message=message, status=exc.code),
+                                          exc.code))
+        # The exception's own headers (Allow on a 405, as HTTP requires; WWW-Authenticate, Retry-After).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

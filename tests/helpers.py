@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 import uuid
 
 from pos.db import db
@@ -68,3 +70,29 @@ def kiosk(app, *args: str, input: str | None = None):
 
     return CliRunner().invoke(main, ["--instance", app.instance_path, *args], input=input,
                               env={"KIOSK_SECURITY__PIN_SCRYPT_N": "16"})
+
+
+@contextlib.contextmanager
+def waitress_serving(app):
+    """Serve ``app`` as `kiosk run` does (kiosk.server.make_server) on 127.0.0.1:<free port>; yields the base
+    URL. Stopped from its own loop thread, so no socket is closed under a running select()."""
+    from waitress import wasyncore
+
+    from kiosk.server import make_server
+
+    server = make_server(app, "127.0.0.1", 0)
+    stopping = threading.Event()
+
+    def loop() -> None:
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=loop, name="kiosk-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stopping.set()
+        thread.join(10)

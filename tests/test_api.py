@@ -47,7 +47,8 @@ def test_line_lookup(api):
     """GET /lines/{line} parses the line and gives its last known status."""
     body = api.get("/api/v1/lines/4155550123").get_json()
     assert body == body | {"line": "+14155550123", "kind": "msisdn", "status": "UNKNOWN"}
-    _problem(api.get("/api/v1/lines/123"), 400, "invalid_line")
+    _problem(api.get("/api/v1/lines/123"), 422, "invalid_line")  # as documented, but no such number
+    _problem(api.get("/api/v1/lines/12a"), 400, "invalid_line")  # not even the documented pattern
 
 
 def test_renewal_created_then_replayed(api):
@@ -72,7 +73,11 @@ def test_same_key_other_body_422(api):
 
 @pytest.mark.parametrize(("body", "key", "status", "code"), [
     (CASH, None, 400, "idempotency_key_required"),
-    (CASH | {"line": "12"}, "a", 400, "invalid_line"),
+    (CASH | {"line": "12"}, "a", 422, "invalid_line"),
+    (CASH | {"line": "12a"}, "a2", 400, "invalid_line"),
+    (CASH | {"terminal": None}, "a3", 400, "validation_failed"),
+    (CASH | {"id_check": {"document_type": "passport", "country": "XX", "last4": "1234", "seen": True}}, "a4", 400,
+     "id_check_invalid"),
     (CASH | {"plan_id": "GONE"}, "b", 422, "plan_unavailable"),
     (CASH | {"payment": {"method": "cash", "tendered_minor": 100}}, "c", 422, "insufficient_tender"),
     (CASH | {"payment": {"method": "cash", "tendered_minor": -1}}, "d", 400, "invalid_amount"),
@@ -196,3 +201,48 @@ def test_openapi_matches_the_api(api):
 def test_unknown_terminal_is_a_404_problem(api):
     """Naming a terminal that does not exist is a clear 404, not a server error."""
     _problem(_post(api, CASH | {"terminal": "T99"}), 404, "unknown_terminal")
+
+
+def _client_for(app, name):
+    with app.app_context():
+        token = staff_service.create_token(staff_service.find_staff(name))
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+def test_idempotency_keys_belong_to_their_principal(api, clean_app):
+    """Another staff member's token reusing a key sells its own sale: it neither replays nor detects the first."""
+    first = _post(api, CASH, key="shared-key")
+    other = _client_for(clean_app, "manager")
+    same_body = _post(other, CASH, key="shared-key")
+    assert same_body.status_code == 201 and "Idempotent-Replayed" not in same_body.headers
+    assert same_body.get_json()["id"] != first.get_json()["id"]
+    # The owner still gets its own sale back, and the other principal's replay is its own.
+    assert _post(api, CASH, key="shared-key").get_json()["id"] == first.get_json()["id"]
+    replay = _post(other, CASH, key="shared-key")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json()["id"] == same_body.get_json()["id"]
+    with clean_app.app_context():
+        scopes = set(db.session.scalars(select(Sale.idempotency_scope)))
+    assert len(scopes) == 2 and all(s.startswith("staff:") for s in scopes)
+
+
+def test_idempotency_key_cannot_be_probed(api, clean_app):
+    """A key used by one token, sent by another with a different body, is a new sale and never a 422."""
+    _post(api, CASH, key="secret-key")
+    probe = _post(_client_for(clean_app, "manager"), CASH | {"line": "4155550124"}, key="secret-key")
+    assert probe.status_code == 201 and probe.get_json()["line"] == "+14155550124"
+
+
+def test_statuses_beyond_the_body(api):
+    """A bad Idempotency-Key is 400, a body that is not JSON 415, a method a path does not list 405 with Allow."""
+    for key in (" padded ", "k" * 81, "é"):
+        _problem(api.post("/api/v1/renewals", json=CASH, headers={"Idempotency-Key": key}), 400,
+                 "idempotency_key_required")
+    _problem(api.post("/api/v1/renewals", data="line=1", headers={"Idempotency-Key": "x",
+                                                                  "Content-Type": "text/plain"}), 415,
+             "unsupported_media_type")
+    response = api.delete("/api/v1/renewals")
+    _problem(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, g, jsonify, request
 
 from pos.errors import DomainError
 from pos.models import Plan, Sale
-from pos.money import parse_amount
+from pos.money import max_minor, parse_amount
 from pos.services import audit, catalog, checkout, lines, sales
 from pos.services.terminals import terminal_by_code
 
@@ -14,7 +16,8 @@ from ..auth import token_required
 from ..carrier_link import live_line_status
 from ..database import unit_of_work
 from . import bp
-from .openapi import openapi_document
+from .openapi import IDEMPOTENCY_KEY, LINE, SCHEMAS, openapi_document
+from .validation import not_as_documented, refused_as_422, schema_problem
 
 
 def plan_json(plan: Plan) -> dict:
@@ -49,7 +52,7 @@ def sale_json(sale: Sale) -> dict:
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 document of this API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(max_minor(current_app.config["STORE"].currency)))
 
 
 @bp.get("/plans")
@@ -63,7 +66,8 @@ def plans():
 @token_required()
 def line(line_text: str):
     """The parsed line and its last known status."""
-    parsed = sales.parse_line_or_refuse(line_text, current_app.config["STORE"].default_region)
+    with refused_as_422(schema_problem(SCHEMAS, LINE, line_text) is None):
+        parsed = sales.parse_line_or_refuse(line_text, current_app.config["STORE"].default_region)
     live = live_line_status(current_app, parsed)
     snap = lines.last_snapshot(parsed)
     return jsonify({"line": parsed.value, "kind": parsed.kind, "display": parsed.display,
@@ -88,19 +92,7 @@ def _text(obj: dict, key: str) -> str | None:
     return value
 
 
-@bp.post("/renewals")
-@token_required()
-@unit_of_work
-def create_renewal():
-    """Sell a renewal; ``Idempotency-Key`` makes a retried request return the same sale."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        raise DomainError("idempotency_key_required", "The Idempotency-Key header is required.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise DomainError("validation_failed", "The body must be a JSON object.")
-    store = current_app.config["STORE"]
-    pay = _object(body, "payment")
+def _payment(pay: dict, currency: str):
     method = _text(pay, "method")
     tendered = None
     if method == "cash":
@@ -108,19 +100,44 @@ def create_renewal():
         if not isinstance(raw, int) or isinstance(raw, bool):
             raise DomainError("invalid_amount", "“tendered_minor” must be a whole number of minor units.",
                               field="tendered_minor")
-        tendered = parse_amount(raw, store.currency, field="tendered_minor")
-    payment = checkout.make_payment(method, tendered_minor=tendered, approval_code=_text(pay, "approval_code"),
-                                    last4=_text(pay, "last4"))
-    id_check = None
-    if body.get("id_check") is not None:
-        idc = _object(body, "id_check")
-        id_check = checkout.make_id_check(_text(idc, "document_type"), _text(idc, "country"),
-                                          _text(idc, "last4"), idc.get("seen") is True)
-    terminal_code = _text(body, "terminal") or current_app.config["KIOSK"]["server"]["terminal"]
-    sale, created = sales.renew(store=store, terminal=terminal_by_code(terminal_code), staff=g.staff,
-                                channel="api", line_text=_text(body, "line") or "",
-                                plan_ref=_text(body, "plan_id") or "", payment=payment, id_check=id_check,
-                                idempotency_key=key)
+        tendered = parse_amount(raw, currency, field="tendered_minor")
+    return checkout.make_payment(method, tendered_minor=tendered, approval_code=_text(pay, "approval_code"),
+                                 last4=_text(pay, "last4"))
+
+
+@bp.post("/renewals")
+@token_required()
+@unit_of_work
+def create_renewal():
+    """Sell a renewal; ``Idempotency-Key`` makes a retried request return the same sale."""
+    key = request.headers.get("Idempotency-Key", "")
+    if schema_problem(SCHEMAS, IDEMPOTENCY_KEY, key) is not None:
+        raise DomainError("idempotency_key_required",
+                          "The Idempotency-Key header is required: 1 to 80 visible ASCII characters.")
+    if not request.is_json:
+        raise DomainError("unsupported_media_type", "Send the body as application/json.", status=415)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise DomainError("validation_failed", "The body must be a JSON object.")
+    store = current_app.config["STORE"]
+    problem = schema_problem(SCHEMAS, SCHEMAS["RenewalRequest"], body)
+    with refused_as_422(problem is None):
+        # The field checks first, so a request off the document still gets the specific code
+        # (card_number_refused, invalid_amount, ...); then whatever else does not match.
+        payment = _payment(_object(body, "payment"), store.currency)
+        id_check = None
+        if body.get("id_check") is not None:
+            idc = _object(body, "id_check")
+            id_check = checkout.make_id_check(_text(idc, "document_type"), _text(idc, "country"),
+                                              _text(idc, "last4"), idc.get("seen") is True)
+        line_text = _text(body, "line") or ""
+        sales.parse_line_or_refuse(line_text, store.default_region)
+        if problem is not None:
+            raise not_as_documented(problem)
+        terminal_code = _text(body, "terminal") or current_app.config["KIOSK"]["server"]["terminal"]
+        sale, created = sales.renew(store=store, terminal=terminal_by_code(terminal_code), staff=g.staff,
+                                    channel="api", line_text=line_text, plan_ref=_text(body, "plan_id") or "",
+                                    payment=payment, id_check=id_check, idempotency_key=key)
     response = jsonify(sale_json(sale))
     response.status_code = 201 if created else 200
     if not created:
@@ -141,7 +158,7 @@ def get_renewal(sale_id: str):
 def audit_log():
     """The latest audit entries (managers only); ``?limit=`` up to 500."""
     limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 500:
+    if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= 500:
         raise DomainError("validation_failed", "“%(key)s” must be a number from 1 to 500.", field="limit",
                           key="limit")
     entries = audit.latest(int(limit))

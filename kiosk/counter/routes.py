@@ -105,8 +105,8 @@ def checkout_post():
         if exc.code == "idempotency_key_reused":
             # The clerk went back and changed a sale that is already recorded: show that sale, never a
             # second one (a fresh key would charge the customer twice).
-            return redirect(url_for("counter.sale", sale_id=sales.sale_for_key(form.get("sale_key", "")).id,
-                                    already=1))
+            found = sales.sale_for_key(form.get("sale_key", ""), staff=g.staff, terminal=_terminal())
+            return redirect(url_for("counter.sale", sale_id=found.id, already=1))
         safe_form = {k: v for k, v in form.items() if k in ("method", "tendered", "document_type", "country")}
         return render_template("counter/checkout.html", sale_key=form.get("sale_key") or str(uuid.uuid4()),
                                error=error_message(exc), error_field=exc.field, form=safe_form,

@@ -3,6 +3,10 @@
 Scans and device state changes are published from the reader and spooler threads; each open
 ``GET /counter/events`` stream holds one bounded queue. A slow or gone browser loses events
 (its queue is full), it never slows a scanner down.
+
+Each open stream holds a server thread for its whole life, so streams are rationed
+(``StreamSlots``): a global cap well below the server's thread count and a cap per staff member,
+and every stream ends after a bounded time (the browser's EventSource reconnects).
 """
 
 from __future__ import annotations
@@ -50,6 +54,43 @@ class EventBroker:
                 q.put_nowait((event, data))
             except queue.Full:
                 pass
+
+
+class StreamSlots:
+    """Counts open streams: at most ``total`` at once, at most ``per_owner`` for one owner.
+
+    ``acquire`` never waits: a request over a cap is refused at once (429/503 with Retry-After), so
+    a refused stream costs a thread for microseconds, never for the life of a stream.
+    """
+
+    def __init__(self, total: int, per_owner: int) -> None:
+        self.total, self.per_owner = total, per_owner
+        self._lock = threading.Lock()
+        self._open: dict[str, int] = {}
+
+    def acquire(self, owner: str) -> str | None:
+        """Take a slot for ``owner``; returns None, or which cap is full: ``"owner"`` or ``"total"``."""
+        with self._lock:
+            if sum(self._open.values()) >= self.total:
+                return "total"
+            if self._open.get(owner, 0) >= self.per_owner:
+                return "owner"
+            self._open[owner] = self._open.get(owner, 0) + 1
+            return None
+
+    def release(self, owner: str) -> None:
+        """Give back one of ``owner``'s slots."""
+        with self._lock:
+            left = self._open.get(owner, 0) - 1
+            if left > 0:
+                self._open[owner] = left
+            else:
+                self._open.pop(owner, None)
+
+    def open(self, owner: str | None = None) -> int:
+        """Streams open now, in all or for ``owner``."""
+        with self._lock:
+            return self._open.get(owner, 0) if owner is not None else sum(self._open.values())
 
 
 def sse(event: str, data: dict) -> str:

@@ -15,7 +15,7 @@ from flask import Flask
 
 from drivers.printer import PrinterConfig, PrinterStatus
 
-from .events import EventBroker
+from .events import EventBroker, StreamSlots
 from .settings import ScannerSettings, device_terminals, printer_config, scanner_settings
 
 #: Printer states in which jobs are sent; 'unknown' (no status read-back) is tried as well.
@@ -44,6 +44,8 @@ class DeviceHub:
         self.printers: dict[str, PrinterConfig] = {code: printer_config(config, code) for code in self.terminals}
         self.scanners: dict[str, ScannerSettings] = {code: scanner_settings(config, code) for code in self.terminals}
         self.events = EventBroker()
+        server = config["server"]
+        self.stream_slots = StreamSlots(server["event_streams_max"], server["event_streams_per_staff"])
         self.running = False
         self._lock = threading.Lock()
         self._printer_status: dict[str, tuple[PrinterStatus, datetime]] = {}

@@ -112,7 +112,9 @@
 
   // A serial scanner's scans and the devices' states arrive as server-sent events (kiosk/devices).
   // ICCID and phone scans fill the line field on the line-entry screen; a receipt's QR opens the
-  // sale from any screen; anything else gets a short message. EventSource reconnects by itself.
+  // sale from any screen; anything else gets a short message. EventSource reconnects by itself
+  // after a stream ends; a stream refused over the server's cap (429/503) closes it, so the page
+  // tries again itself a few seconds later.
   function deviceEvents() {
     var box = document.querySelector("[data-device-events]");
     if (!box || !window.EventSource) return;
@@ -124,8 +126,20 @@
       clearTimeout(hideTimer);
       hideTimer = setTimeout(function () { message.hidden = true; }, 5000);
     }
+    var handlers = {};
     var source = new EventSource(box.dataset.deviceEvents);
-    source.addEventListener("scan", function (ev) {
+    source.addEventListener("error", function retry() {
+      if (source.readyState !== EventSource.CLOSED) return;
+      setTimeout(function () {
+        var again = new EventSource(box.dataset.deviceEvents);
+        ["scan", "device", "print"].forEach(function (name) {
+          again.addEventListener(name, handlers[name]);
+        });
+        source = again;
+        again.addEventListener("error", retry);
+      }, 5000 + Math.random() * 5000);
+    });
+    handlers.scan = function (ev) {
       var scan = JSON.parse(ev.data);
       if (scan.kind === "receipt") {
         location.href = box.dataset.lookupUrl + "?q=" + encodeURIComponent(scan.code);
@@ -140,8 +154,8 @@
       } else {
         say(box.dataset.msgUnknown, scan.code.slice(0, 40));
       }
-    });
-    source.addEventListener("device", function (ev) {
+    };
+    handlers.device = function (ev) {
       var states = JSON.parse(ev.data);
       ["printer", "scanner"].forEach(function (device) {
         var el = box.querySelector("[data-device=" + device + "]");
@@ -150,12 +164,13 @@
         el.title = states[device].reason;
         el.querySelector("b").textContent = (labels[device] || {})[states[device].state] || states[device].state;
       });
-    });
-    source.addEventListener("print", function (ev) {
+    };
+    handlers.print = function (ev) {
       var shown = document.querySelector("[data-print-sale]");
       var job = JSON.parse(ev.data);
       if (shown && (!job.sale_id || job.sale_id === shown.dataset.printSale)) location.reload();
-    });
+    };
+    ["scan", "device", "print"].forEach(function (name) { source.addEventListener(name, handlers[name]); });
   }
 
   // While the carrier has not confirmed a sale, look again every few seconds and show the news.

@@ -19,10 +19,16 @@ class Sale(db.Model):
     """One renewal sold. ``id`` is a UUID and is the carrier's external id and idempotency key."""
 
     __tablename__ = "sale"
-    __table_args__ = (UniqueConstraint("terminal_id", "receipt_seq"),)
+    # An idempotency key is unique per principal, not globally: one API client can neither replay
+    # nor detect another's key (see idempotency_scope() in pos/services/sales.py).
+    __table_args__ = (UniqueConstraint("terminal_id", "receipt_seq"),
+                      UniqueConstraint("idempotency_scope", "idempotency_key"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    #: Who used the key: ``staff:<id>`` for a signed-in clerk or an API token's staff member,
+    #: ``terminal:<code>`` for a sale taken without staff (the self-service kiosk).
+    idempotency_scope: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(80))
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(10), default="counter")
     terminal_id: Mapped[int] = mapped_column(ForeignKey("terminal.id"))

@@ -48,7 +48,8 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
     """Record one renewal sale and queue it for the carrier.
 
     Returns ``(sale, created)``. The same ``idempotency_key`` with the same request returns the
-    existing sale with ``created=False``; with a different request it is refused. Nothing is
+    existing sale with ``created=False``; with a different request it is refused. Keys belong to
+    the principal that used them (``idempotency_scope``): another's key is simply a new key. Nothing is
     printed here: a receipt print job is recorded and the device runtime prints it after commit.
     """
     if channel not in CHANNELS:
@@ -60,7 +61,8 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
     plan = plan_for_sale(plan_ref)
     fingerprint = _fingerprint(line=line.value, plan=plan.carrier_plan_id, payment=asdict(payment),
                                id_check=asdict(id_check) if id_check else None, terminal=terminal.code)
-    existing = db.session.scalar(select(Sale).where(Sale.idempotency_key == key))
+    scope = idempotency_scope(staff, terminal)
+    existing = db.session.scalar(select(Sale).where(Sale.idempotency_scope == scope, Sale.idempotency_key == key))
     if existing is not None:
         if existing.request_fingerprint != fingerprint:
             raise DomainError("idempotency_key_reused",
@@ -84,7 +86,8 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
     now = now or utcnow()
     seq = _next_receipt_seq(terminal)
     restores = bool(snapshot and snapshot.restores_service)
-    sale = Sale(id=str(uuid.uuid4()), idempotency_key=key, request_fingerprint=fingerprint, channel=channel,
+    sale = Sale(id=str(uuid.uuid4()), idempotency_scope=scope, idempotency_key=key,
+                request_fingerprint=fingerprint, channel=channel,
                 terminal_id=terminal.id, staff_id=staff.id if staff else None, receipt_seq=seq,
                 receipt_number=receipt_number(terminal, seq), line_kind=line.kind, line=line.value,
                 plan_id=plan.id, carrier_plan_id=plan.carrier_plan_id, price_version=plan.price_version,
@@ -130,9 +133,16 @@ def parse_line_or_refuse(text: str, default_region: str):
         raise
 
 
-def sale_for_key(key: str) -> Sale:
-    """The sale recorded under an idempotency key."""
-    sale = db.session.scalar(select(Sale).where(Sale.idempotency_key == (key or "").strip()))
+def idempotency_scope(staff: Staff | None, terminal: Terminal) -> str:
+    """Whose idempotency keys a sale's key is unique among: the staff member acting (at the counter
+    or through any of their API tokens), else the terminal (a self-service sale has no staff)."""
+    return f"staff:{staff.id}" if staff is not None else f"terminal:{terminal.code}"
+
+
+def sale_for_key(key: str, *, staff: Staff | None, terminal: Terminal) -> Sale:
+    """The sale ``staff`` (or, without staff, ``terminal``) recorded under an idempotency key."""
+    sale = db.session.scalar(select(Sale).where(Sale.idempotency_scope == idempotency_scope(staff, terminal),
+                                                Sale.idempotency_key == (key or "").strip()))
     if sale is None:
         raise NotFound("sale_not_found", "No sale has receipt number %(ref)s.", ref=(key or "")[:40])
     return sale

@@ -12,7 +12,7 @@ from pos.models import AuditEntry, PrintJob
 from tests.drivers.pty_helpers import wait_until
 
 from ..helpers import MANAGER_PIN, csrf_from, login
-from .conftest import serial_printer
+from .conftest import PAPER_OUT, serial_printer
 
 
 @pytest.mark.parametrize(("sections", "named"), [
@@ -43,35 +43,66 @@ def test_terminal_tables_override_the_top_level_devices(tmp_path):
     assert (hub.printers["K1"].kind, hub.printers["K1"].host) == ("network", "10.0.0.9")
 
 
+def _detailed_client(app):
+    """A test client whose requests carry a manager's API token (the detailed /healthz)."""
+    from pos.services import staff as staff_service
+
+    with app.app_context():
+        token = staff_service.create_token(staff_service.find_staff("manager"))
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
 def test_no_devices_report_disabled_and_healthy(make_app):
     """With kind "none" the printer and scanner report 'disabled' and /healthz stays ok."""
-    body = make_app().test_client().get("/healthz").get_json()
+    app = make_app()
+    assert app.test_client().get("/healthz").get_json()["components"] == {
+        "database": "ok", "carrier": "disabled", "printer": "disabled", "scanner": "disabled"}
+    body = _detailed_client(app).get("/healthz").get_json()
     assert body["status"] == "ok"
     assert body["devices"]["printer"]["state"] == body["devices"]["scanner"]["state"] == "disabled"
 
 
 def test_missing_printer_leaves_the_app_running_and_healthz_says_so(make_app, run_devices, tmp_path):
-    """A configured printer whose port is gone: the app serves, /healthz says offline, printer missing."""
+    """A configured printer whose port is gone: the app serves, /healthz is 200 'degraded', details for managers."""
     gone = tmp_path / "ttyUSB0"
     app = make_app(printer=serial_printer(gone))
+    detailed = _detailed_client(app)  # before the runtime starts writing: no lock to wait for
     run_devices(app)
-    client = app.test_client()
-    assert wait_until(lambda: client.get("/healthz").status_code == 503)
-    body = client.get("/healthz").get_json()
-    assert body["status"] == "degraded"
+    anonymous = app.test_client()
+    assert wait_until(lambda: anonymous.get("/healthz").get_json()["status"] == "degraded")
+    response = anonymous.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["components"]["printer"] == "degraded"
+    assert str(gone) not in response.get_data(as_text=True) and "devices" not in response.get_json()
+    body = detailed.get("/healthz").get_json()
     assert body["devices"]["printer"] == {"state": "offline", "reason": f"printer missing: {gone} not found"}
-    assert client.get("/login").status_code == 200
+    assert anonymous.get("/login").status_code == 200
 
 
 def test_ready_printer_and_connected_scanner_are_healthy(make_app, run_devices, pty_printer, pty_scanner, tmp_path):
     """A printer answering 'ready' and an open scanner: /healthz ok with states ok and connected."""
     app = make_app(printer=serial_printer(tmp_path / "printer"),
                    scanner={"kind": "serial", "path": str(tmp_path / "scanner")})
+    client = _detailed_client(app)  # before the runtime starts writing: no lock to wait for
     run_devices(app)
-    client = app.test_client()
-    assert wait_until(lambda: client.get("/healthz").status_code == 200)
-    devices = client.get("/healthz").get_json()["devices"]
-    assert (devices["printer"]["state"], devices["scanner"]["state"]) == ("ok", "connected")
+    assert wait_until(lambda: client.get("/healthz").get_json()["status"] == "ok")
+    body = client.get("/healthz").get_json()
+    assert (body["devices"]["printer"]["state"], body["devices"]["scanner"]["state"]) == ("ok", "connected")
+    assert (body["components"]["printer"], body["components"]["scanner"]) == ("ok", "ok")
+
+
+def test_printer_out_of_paper_is_degraded_not_down(make_app, run_devices, pty_printer, tmp_path):
+    """Out of paper: /healthz stays 200 (no supervisor restart) with status and printer 'degraded'."""
+    pty_printer.replies = dict(PAPER_OUT)
+    app = make_app(printer=serial_printer(tmp_path / "printer"))
+    run_devices(app)
+    assert wait_until(lambda: app.extensions["devices"].printer_status("T01").state == "paper_out")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "degraded", "components": {
+        "database": "ok", "carrier": "disabled", "printer": "degraded", "scanner": "disabled"}}
 
 
 def test_manager_no_sale_opens_the_drawer_and_is_audited(make_app, run_devices, pty_printer, tmp_path):
