@@ -97,6 +97,8 @@ def _payment(pay: dict, currency: str):
     tendered = None
     if method == "cash":
         raw = pay.get("tendered_minor")
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)  # JSON (and so JSON Schema) counts 2000.0 as the integer 2000
         if not isinstance(raw, int) or isinstance(raw, bool):
             raise DomainError("invalid_amount", "“tendered_minor” must be a whole number of minor units.",
                               field="tendered_minor")

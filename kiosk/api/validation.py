@@ -40,7 +40,7 @@ def schema_problem(schemas: dict, schema: dict, value: object, where: str = "") 
             return where
         if "pattern" in schema and not re.search(schema["pattern"], value):
             return where
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         if value < schema.get("minimum", value) or value > schema.get("maximum", value):
             return where
     if isinstance(value, dict):
@@ -59,6 +59,8 @@ def _has_type(value: object, types: str | list[str]) -> bool:
     for name in [types] if isinstance(types, str) else types:
         if name == "integer" and isinstance(value, int) and not isinstance(value, bool):
             return True
+        if name == "integer" and isinstance(value, float) and value.is_integer():
+            return True  # JSON Schema counts 2000.0 as an integer
         if name in _TYPES and isinstance(value, _TYPES[name]):
             return True
     return False
