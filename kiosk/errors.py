@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from pos.errors import DomainError
 
+from .boundary import InputRefused, back_link
 from .i18n import error_message
 
 
@@ -34,8 +35,11 @@ def init_app(app) -> None:
     def _domain(exc: DomainError):
         if wants_json():
             extra = {"field": exc.field} if exc.field else {}
+            if isinstance(exc, InputRefused):
+                extra["reason"] = exc.reason
             return problem(exc.status, exc.code, error_message(exc), **extra)
-        return render_template("error.html", message=error_message(exc), status=exc.status), exc.status
+        back = back_link() if isinstance(exc, InputRefused) else None
+        return render_template("error.html", message=error_message(exc), status=exc.status, back=back), exc.status
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

@@ -15,6 +15,7 @@ from pos.services import catalog, checkout, lines, printing, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import staff_required
+from ..boundary import raise_if_refused
 from ..carrier_link import live_line_status
 from ..database import unit_of_work
 from ..i18n import age_text, error_message
@@ -43,6 +44,7 @@ def line():
     """The line's last known status and the plans on sale."""
     text = request.args.get("line", "")
     try:
+        raise_if_refused()  # a card number or control character typed here: said next to the field
         parsed = sales.parse_line_or_refuse(text, _store().default_region)
     except DomainError as exc:
         # Never echo what looked like a card number back into the page.
@@ -87,6 +89,7 @@ def checkout_post():
         return render_template("error.html", message=error_message(exc), status=422), 422
     store = _store()
     try:
+        raise_if_refused()  # a field the input boundary refused (and blanked): said next to the field
         method = form.get("method")
         tendered = parse_amount(form.get("tendered", ""), store.currency, field="tendered") \
             if method == "cash" else None

@@ -1,0 +1,314 @@
+"""One input boundary: every value a request brings is checked once, before any view runs.
+
+Checked: the path and its segments, every query parameter and form field (names too), the headers
+we read, and every string of a JSON body (keys too, at any depth). Each value must be valid UTF-8,
+free of control characters, within its length limit and not shaped like a payment card number
+(on the full value, before anything could truncate it). A JSON body also has a size and a nesting
+limit. A refusal is a 400 naming the field and the reason; the log says the same and never holds
+the value itself. See docs/design.md, "The input boundary".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from urllib.parse import unquote_to_bytes, urlsplit
+
+from flask import Request, current_app, g, request
+from flask_babel import gettext
+from werkzeug.datastructures import ImmutableMultiDict
+
+from pos.errors import DomainError
+from pos.identifiers import parse_line
+from pos.sensitive import looks_like_card_number
+
+log = logging.getLogger(__name__)
+
+#: Longest value of any field unless FIELD_LIMITS says otherwise; nothing we take is longer.
+DEFAULT_MAX = 200
+#: Longest field name (query, form or JSON key): ours are short words.
+KEY_MAX = 64
+#: Longest path; its segments follow DEFAULT_MAX.
+PATH_MAX = 1024
+#: Per-field exceptions to DEFAULT_MAX (none needed today; a notes field would go here).
+FIELD_LIMITS: dict[str, int] = {}
+#: Fields where a tab or line break is text, not a control character (no multi-line field today).
+MULTILINE_FIELDS: frozenset[str] = frozenset()
+#: Framework values that are random tokens, never typed by a person: no card-number check.
+NOT_TYPED = frozenset({"csrf_token"})
+#: Fields holding a line: a valid phone number there is a phone number even when its digits pass Luhn.
+LINE_FIELDS = frozenset({"line", "line_text"})
+#: The request headers the application reads, with their length limits.
+READ_HEADERS = {"Authorization": 512, "Idempotency-Key": 200, "Accept-Language": 500, "Host": 255,
+                "Content-Type": 200, "Last-Event-ID": 200}
+#: A JSON body larger or deeper than this is refused: our requests are small and flat.
+JSON_MAX_BYTES = 16 * 1024
+JSON_MAX_DEPTH = 8
+
+# C0 controls but tab and line feed and carriage return, DEL, C1 controls, and the Unicode bidi
+# overrides/isolates that can make a value display as something other than what it is.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile("[\t\n\r]")
+
+#: What each reason says to the person (English source; translated where shown).
+MESSAGES = {
+    "not_utf8": "“%(field)s” holds characters that cannot be read. Type it again.",
+    "control_character": "“%(field)s” holds invisible control characters. Type it again.",
+    "too_long": "“%(field)s” is too long: at most %(limit)d characters.",
+    "too_large": "The request is too large: at most %(limit)d bytes of JSON.",
+    "too_deep": "The request is nested too deeply: at most %(limit)d levels of JSON.",
+    "invalid_json": "The request body is not valid JSON.",
+}
+
+
+class InputRefused(DomainError):
+    """A request value failed the boundary; ``field`` names it, ``reason`` says why. Never holds the value."""
+
+    status = 400
+
+    def __init__(self, field: str, reason: str, *, limit: int | None = None) -> None:
+        if reason == "card_number":
+            super().__init__("card_number_refused",
+                             "That looks like a card number. Never type card numbers: "
+                             "enter only the last four digits and the approval code.", field=field)
+        else:
+            params = {"limit": limit} if limit is not None else {}
+            if "%(field)s" in MESSAGES[reason]:
+                params["field"] = field_label(field)
+            super().__init__("input_refused", MESSAGES[reason], field=field, **params)
+        self.reason = reason
+
+
+def field_label(field: str) -> str:
+    """The name a person knows a field by, in their language; our own field name otherwise."""
+    labels = {"line": gettext("Phone or SIM number"), "approval_code": gettext("Approval code"),
+              "last4": gettext("Card last 4 digits"), "tendered": gettext("Cash received"),
+              "id_last4": gettext("Last 4 characters of the number"), "country": gettext("Issuing country"),
+              "name": gettext("Name"), "pin": gettext("PIN"), "q": gettext("Receipt number")}
+    return labels.get(field.rsplit(".", 1)[-1], field)
+
+
+def check_value(field: str, value: str, *, limit: int | None = None, card_check: bool = True) -> None:
+    """Refuse ``value`` of ``field`` unless it is readable, has no control characters, fits and is no card."""
+    if "\ufffd" in value or _has_surrogate(value):
+        raise InputRefused(field, "not_utf8")
+    if _CONTROL.search(value) or (field not in MULTILINE_FIELDS and _LINE_BREAKS.search(value)):
+        raise InputRefused(field, "control_character")
+    limit = limit or FIELD_LIMITS.get(field, DEFAULT_MAX)
+    # The card check runs on the whole value, before the length check could send a shorter message;
+    # only absurd lengths skip it (they are refused anyway and never stored).
+    if card_check and len(value) <= 4 * limit and field not in NOT_TYPED and _card_shaped(field, value):
+        raise InputRefused(field, "card_number")
+    if len(value) > limit:
+        raise InputRefused(field, "too_long", limit=limit)
+
+
+def _has_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _card_shaped(field: str, value: str) -> bool:
+    if not looks_like_card_number(value):
+        return False
+    if field.rsplit(".", 1)[-1] in LINE_FIELDS:
+        try:  # a real phone number (or SIM) typed into a line field is what it says
+            parse_line(value, current_app.config["STORE"].default_region)
+            return False
+        except DomainError:
+            return True
+    return True
+
+
+def _check_key(field: str, key: str) -> None:
+    check_value(field, key, limit=KEY_MAX)
+
+
+def _check_raw_utf8(field: str, raw: bytes) -> None:
+    """Werkzeug keeps undecodable bytes as %XX or drops them; read the raw pairs strictly instead."""
+    for pair in raw.split(b"&"):
+        try:
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputRefused(field, "not_utf8") from None
+
+
+def _check_multidict(source: str, values) -> None:
+    for key, value in values.items(multi=True):
+        _check_key(source, key)
+        check_value(key, value)
+
+
+def check_request() -> None:
+    """The before_request hook: the whole request, or InputRefused for the first bad value.
+
+    On the screens that show refusals inline (``INLINE_ENDPOINTS``) the refusal is kept in
+    ``g.input_refused`` and the value blanked instead, for the view to show with the form.
+    """
+    try:
+        _check_path()
+        for name, limit in READ_HEADERS.items():
+            value = request.headers.get(name)
+            if value is not None:
+                if not value.isascii():
+                    raise InputRefused(f"header:{name}", "not_utf8")
+                check_value(f"header:{name}", value, limit=limit)
+        _check_raw_utf8("query", request.query_string)
+        _check_multidict("query", request.args)
+        if request.mimetype == "application/x-www-form-urlencoded":
+            _check_raw_utf8("form", request.get_data(cache=True))
+            _check_multidict("form", request.form)
+        if request.is_json and request.get_data(cache=True):
+            request.get_json()  # BoundaryRequest.json_module checks it; cached for the view
+    except InputRefused as refused:
+        _log(refused)
+        if request.endpoint in INLINE_ENDPOINTS and refused.field in INLINE_ENDPOINTS[request.endpoint]:
+            g.input_refused = refused
+            _blank(refused.field)
+            return
+        raise
+
+
+#: Screens that show a refused field next to the form rather than on an error page: endpoint -> fields.
+INLINE_ENDPOINTS = {
+    "counter.line": frozenset({"line"}),
+    "counter.checkout_post": frozenset({"tendered", "approval_code", "last4", "id_last4", "country"}),
+}
+
+
+def raise_if_refused() -> None:
+    """For an inline screen's view: raise the refusal the boundary kept for it, if any."""
+    refused = g.pop("input_refused", None)
+    if refused is not None:
+        raise refused
+
+
+def _blank(field: str) -> None:
+    """Empty every value of ``field`` so nothing later (a re-rendered form) can show it."""
+    for attr in ("args", "form"):
+        values = getattr(request, attr)
+        if field in values:
+            setattr(request, attr, ImmutableMultiDict([(k, "" if k == field else v)
+                                                       for k, v in values.items(multi=True)]))
+
+
+def _check_path() -> None:
+    raw = request.environ.get("PATH_INFO", "")
+    try:
+        raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise InputRefused("path", "not_utf8") from None
+    check_value("path", request.path, limit=PATH_MAX, card_check=False)
+    if request.view_args:
+        for name, value in request.view_args.items():
+            if isinstance(value, str):
+                check_value(name, value)
+    elif looks_like_card_number(request.path):  # no route matched: the whole path is someone's text
+        raise InputRefused("path", "card_number")
+
+
+def _log(refused: InputRefused) -> None:
+    # The field and the reason only: the value may be a card number or a control-character probe.
+    log.warning("input refused: field=%s reason=%s endpoint=%s", refused.field, refused.reason,
+                request.endpoint or "-")
+
+
+def back_link() -> str | None:
+    """The page the person came from on this site, as a path without its query (which may hold the bad value)."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path or "/"
+    return path if path.startswith("/") and not path.startswith("//") and not _CONTROL.search(path) else None
+
+
+class _BoundaryJSON:
+    """The JSON module of our requests: size and depth limits, then every string and key checked."""
+
+    @staticmethod
+    def loads(data: bytes | str, **kwargs):
+        """Parse a request body within the limits, or raise InputRefused."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        if len(raw) > JSON_MAX_BYTES:
+            raise InputRefused("body", "too_large", limit=JSON_MAX_BYTES)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputRefused("body", "not_utf8") from None
+        if _depth(text) > JSON_MAX_DEPTH:
+            raise InputRefused("body", "too_deep", limit=JSON_MAX_DEPTH)
+        try:
+            value = json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            raise InputRefused("body", "invalid_json") from None
+        _walk("body", value)
+        return value
+
+    @staticmethod
+    def dumps(obj, **kwargs) -> str:
+        """Serialise as the app does."""
+        return current_app.json.dumps(obj, **kwargs)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of ``text``, counted before parsing so a deep body never reaches the parser."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _walk(path: str, value) -> None:
+    if isinstance(value, str):
+        check_value(path, value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_key(f"{path}.(key)", key)
+            _walk(f"{path}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(f"{path}[{index}]", item)
+
+
+class BoundaryRequest(Request):
+    """Flask's request with the boundary's JSON loader."""
+
+    json_module = _BoundaryJSON
+
+    def _load_form_data(self) -> None:
+        # Keep the raw body of a form so check_request() can read it strictly as UTF-8, whoever
+        # parses the form first (the CSRF check does).
+        if self.mimetype == "application/x-www-form-urlencoded":
+            self.get_data(cache=True, parse_form_data=False)
+        super()._load_form_data()
+
+
+def init_app(app) -> None:
+    """Install the request class and the hook (after the session is loaded, so refusals speak the clerk's language)."""
+    app.request_class = BoundaryRequest
+    app.before_request(check_request)
