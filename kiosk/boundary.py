@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Request, current_app, g, request
@@ -21,7 +20,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from pos.errors import DomainError
 from pos.identifiers import parse_line
-from pos.sensitive import looks_like_card_number
+from pos.sensitive import has_control_characters, looks_like_card_number
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +44,6 @@ READ_HEADERS = {"Authorization": 512, "Idempotency-Key": 200, "Accept-Language":
 #: A JSON body larger or deeper than this is refused: our requests are small and flat.
 JSON_MAX_BYTES = 16 * 1024
 JSON_MAX_DEPTH = 8
-
-# C0 controls but tab and line feed and carriage return, DEL, C1 controls, and the Unicode bidi
-# overrides/isolates that can make a value display as something other than what it is.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_LINE_BREAKS = re.compile("[\t\n\r]")
 
 #: What each reason says to the person (English source; translated where shown).
 MESSAGES = {
@@ -93,7 +87,7 @@ def check_value(field: str, value: str, *, limit: int | None = None, card_check:
     """Refuse ``value`` of ``field`` unless it is readable, has no control characters, fits and is no card."""
     if "\ufffd" in value or _has_surrogate(value):
         raise InputRefused(field, "not_utf8")
-    if _CONTROL.search(value) or (field not in MULTILINE_FIELDS and _LINE_BREAKS.search(value)):
+    if has_control_characters(value, multiline=field in MULTILINE_FIELDS):
         raise InputRefused(field, "control_character")
     limit = limit or FIELD_LIMITS.get(field, DEFAULT_MAX)
     # The card check runs on the whole value, before the length check could send a shorter message;
@@ -226,7 +220,7 @@ def back_link() -> str | None:
     if parts.netloc and parts.netloc != request.host:
         return None
     path = parts.path or "/"
-    return path if path.startswith("/") and not path.startswith("//") and not _CONTROL.search(path) else None
+    return path if path.startswith("/") and not path.startswith("//") and not has_control_characters(path) else None
 
 
 class _BoundaryJSON:

@@ -85,7 +85,7 @@ def token_create(ctx: click.Context, staff_name: str, label: str) -> None:
     app = migrated_app(ctx)
     with app.app_context():
         member = _fail_on_domain_error(lambda: staff.find_staff(staff_name))
-        secret = staff.create_token(member, label=label)
+        secret = _fail_on_domain_error(lambda: staff.create_token(member, label=label))
         db.session.commit()
     click.echo(secret)
 

@@ -16,6 +16,18 @@ _ICCID_LENGTHS = range(18, 23)
 _UUID = re.compile(r"(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f-])")
 
 
+#: C0 controls but tab, line feed and carriage return; DEL; C1 controls; and the Unicode bidi
+#: overrides/isolates that can make a value display as something other than what it is.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: Tab and line breaks: control characters too, except in the rare field that holds several lines.
+LINE_BREAKS = re.compile("[\t\n\r]")
+
+
+def has_control_characters(text: str, *, multiline: bool = False) -> bool:
+    """True when ``text`` holds a control character (tabs and line breaks count unless ``multiline``)."""
+    return bool(CONTROL_CHARACTERS.search(text) or (not multiline and LINE_BREAKS.search(text)))
+
+
 def looks_like_card_number(text: str | None) -> bool:
     """True when ``text`` holds 13-19 digits (spaces/dashes allowed) that pass Luhn, starting 2-6.
 

@@ -13,6 +13,7 @@ from pos.services.terminals import terminal_by_code
 from ..auth import token_required
 from ..carrier_link import live_line_status
 from ..database import unit_of_work
+from ..payment_settings import approval_format
 from . import bp
 from .openapi import openapi_document
 
@@ -109,14 +110,15 @@ def create_renewal():
             raise DomainError("invalid_amount", "“tendered_minor” must be a whole number of minor units.",
                               field="tendered_minor")
         tendered = parse_amount(raw, store.currency, field="tendered_minor")
+    terminal_code = _text(body, "terminal") or current_app.config["KIOSK"]["server"]["terminal"]
     payment = checkout.make_payment(method, tendered_minor=tendered, approval_code=_text(pay, "approval_code"),
-                                    last4=_text(pay, "last4"))
+                                    last4=_text(pay, "last4"),
+                                    approval_format=approval_format(current_app.config["KIOSK"], terminal_code))
     id_check = None
     if body.get("id_check") is not None:
         idc = _object(body, "id_check")
         id_check = checkout.make_id_check(_text(idc, "document_type"), _text(idc, "country"),
                                           _text(idc, "last4"), idc.get("seen") is True)
-    terminal_code = _text(body, "terminal") or current_app.config["KIOSK"]["server"]["terminal"]
     sale, created = sales.renew(store=store, terminal=terminal_by_code(terminal_code), staff=g.staff,
                                 channel="api", line_text=_text(body, "line") or "",
                                 plan_ref=_text(body, "plan_id") or "", payment=payment, id_check=id_check,

@@ -19,6 +19,7 @@ from ..boundary import raise_if_refused
 from ..carrier_link import live_line_status
 from ..database import unit_of_work
 from ..i18n import age_text, error_message
+from ..payment_settings import approval_format
 from ..receipts import build_receipt
 from . import bp
 
@@ -29,6 +30,11 @@ def _store():
 
 def _terminal():
     return terminal_by_code(current_app.config["KIOSK"]["server"]["terminal"])
+
+
+def _approval_format():
+    config = current_app.config["KIOSK"]
+    return approval_format(config, config["server"]["terminal"])
 
 
 @bp.get("/")
@@ -94,7 +100,11 @@ def checkout_post():
         tendered = parse_amount(form.get("tendered", ""), store.currency, field="tendered") \
             if method == "cash" else None
         payment = checkout.make_payment(method, tendered_minor=tendered, approval_code=form.get("approval_code"),
-                                        last4=form.get("last4"))
+                                        last4=form.get("last4"), approval_format=_approval_format())
+        confirmed = form.get("confirm_tendered", "")
+        checkout.confirm_tender(payment, context["quote"],
+                                confirmed_minor=int(confirmed) if confirmed.isascii() and confirmed.isdigit() else None,
+                                multiple=current_app.config["KIOSK"]["counter"]["tender_confirm_multiple"])
         id_check = None
         if context["plan"].requires_id:
             id_check = checkout.make_id_check(form.get("document_type"), form.get("country"),
@@ -113,6 +123,7 @@ def checkout_post():
         safe_form = {k: v for k, v in form.items() if k in ("method", "tendered", "document_type", "country")}
         return render_template("counter/checkout.html", sale_key=form.get("sale_key") or str(uuid.uuid4()),
                                error=error_message(exc), error_field=exc.field, form=safe_form,
+                               confirm=exc.params if exc.code == "confirm_tender" else None,
                                **_checkout_context(form.get("line", ""), form.get("plan", ""))), 422
     return redirect(url_for("counter.sale", sale_id=sale.id, done=1))
 

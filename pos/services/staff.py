@@ -14,6 +14,7 @@ from ..db import db, utcnow
 from ..errors import DomainError, Forbidden, NotFound
 from ..models import ApiToken, Staff
 from ..models.staff import ROLES
+from ..sensitive import has_control_characters, refuse_card_numbers
 from . import audit
 
 PIN_PATTERN = re.compile(r"^\d{4,8}$")
@@ -53,6 +54,7 @@ def add_staff(name: str, role: str, pin: str, *, by: Staff | None = None, locale
               scrypt_n: int = DEFAULT_SCRYPT_N) -> Staff:
     """Create a staff member; names are unique, roles are clerk or manager."""
     name = (name or "").strip()
+    refuse_card_numbers(name=name)  # the pattern lets "4111 1111 1111 1111" through
     if not NAME_PATTERN.match(name):
         raise DomainError("invalid_name", "A name is 1 to 40 letters, digits, spaces, dots or dashes.",
                           field="name")
@@ -80,6 +82,7 @@ def reset_pin(staff: Staff, pin: str, *, by: Staff | None = None, scrypt_n: int 
 
 def find_staff(name: str) -> Staff:
     """The active staff member called ``name``."""
+    refuse_card_numbers(name=name)  # never echoed back in "No staff member is called ..."
     staff = db.session.scalar(select(Staff).where(Staff.name == (name or "").strip(), Staff.active))
     if staff is None:
         raise NotFound("unknown_staff", "No staff member is called %(name)s.", name=(name or "")[:40])
@@ -122,9 +125,13 @@ def set_locale(staff: Staff, locale: str) -> None:
 
 def create_token(staff: Staff, *, label: str = "") -> str:
     """Issue an API token for ``staff``; returns the secret, of which only a hash is kept."""
+    label = (label or "").strip()
+    refuse_card_numbers(label=label)  # on the whole label, before anything could shorten it
+    if len(label) > 80 or has_control_characters(label):
+        raise DomainError("invalid_label", "A token label is at most 80 characters on one line.", field="label")
     secret = "kt_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(staff_id=staff.id, token_hash=hashlib.sha256(secret.encode()).hexdigest(),
-                            label=label[:80]))
+                            label=label))
     audit.record("token.create", staff=staff, subject=staff.name, label=label or None)
     return secret
 
