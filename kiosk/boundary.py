@@ -45,14 +45,21 @@ READ_HEADERS = {"Authorization": 512, "Idempotency-Key": 200, "Accept-Language":
 JSON_MAX_BYTES = 16 * 1024
 JSON_MAX_DEPTH = 8
 
-#: What each reason says to the person (English source; translated where shown).
+
+
+def _(message: str) -> str:
+    """Mark ``message`` for extraction only: it is an error's English source, translated where shown."""
+    return message
+
+
+#: What each reason says to the person.
 MESSAGES = {
-    "not_utf8": "“%(field)s” holds characters that cannot be read. Type it again.",
-    "control_character": "“%(field)s” holds invisible control characters. Type it again.",
-    "too_long": "“%(field)s” is too long: at most %(limit)d characters.",
-    "too_large": "The request is too large: at most %(limit)d bytes of JSON.",
-    "too_deep": "The request is nested too deeply: at most %(limit)d levels of JSON.",
-    "invalid_json": "The request body is not valid JSON.",
+    "not_utf8": _("“%(field)s” holds characters that cannot be read. Type it again."),
+    "control_character": _("“%(field)s” holds invisible control characters. Type it again."),
+    "too_long": _("“%(field)s” is too long: at most %(limit)d characters."),
+    "too_large": _("The request is too large: at most %(limit)d bytes of JSON."),
+    "too_deep": _("The request is nested too deeply: at most %(limit)d levels of JSON."),
+    "invalid_json": _("The request body is not valid JSON."),
 }
 
 
