@@ -54,9 +54,9 @@ def _(message: str) -> str:
 
 #: What each reason says to the person.
 MESSAGES = {
-    "not_utf8": _("“%(field)s” holds characters that cannot be read. Type it again."),
-    "control_character": _("“%(field)s” holds invisible control characters. Type it again."),
-    "too_long": _("“%(field)s” is too long: at most %(limit)d characters."),
+    "not_utf8": _("“%(label)s” holds characters that cannot be read. Type it again."),
+    "control_character": _("“%(label)s” holds invisible control characters. Type it again."),
+    "too_long": _("“%(label)s” is too long: at most %(limit)d characters."),
     "too_large": _("The request is too large: at most %(limit)d bytes of JSON."),
     "too_deep": _("The request is nested too deeply: at most %(limit)d levels of JSON."),
     "invalid_json": _("The request body is not valid JSON."),
@@ -75,8 +75,8 @@ class InputRefused(DomainError):
                              "enter only the last four digits and the approval code.", field=field)
         else:
             params = {"limit": limit} if limit is not None else {}
-            if "%(field)s" in MESSAGES[reason]:
-                params["field"] = field_label(field)
+            if "%(label)s" in MESSAGES[reason]:
+                params["label"] = field_label(field)
             super().__init__("input_refused", MESSAGES[reason], field=field, **params)
         self.reason = reason
 
@@ -297,9 +297,18 @@ def _walk(path: str, value) -> None:
 
 
 class BoundaryRequest(Request):
-    """Flask's request with the boundary's JSON loader."""
+    """Flask's request with the boundary's JSON loader (request bodies only; sessions keep Flask's)."""
 
-    json_module = _BoundaryJSON
+    @property
+    def json_module(self):
+        """The loader ``get_json()`` uses: the boundary's, always."""
+        return _BoundaryJSON
+
+    @json_module.setter
+    def json_module(self, _provider) -> None:
+        # Flask's request context assigns the app's JSON provider to every request; the boundary's
+        # loader stays (it serialises through that provider anyway).
+        pass
 
     def _load_form_data(self) -> None:
         # Keep the raw body of a form so check_request() can read it strictly as UTF-8, whoever

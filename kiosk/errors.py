@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -38,8 +38,11 @@ def init_app(app) -> None:
             if isinstance(exc, InputRefused):
                 extra["reason"] = exc.reason
             return problem(exc.status, exc.code, error_message(exc), **extra)
-        back = back_link() if isinstance(exc, InputRefused) else None
-        return render_template("error.html", message=error_message(exc), status=exc.status, back=back), exc.status
+        if isinstance(exc, InputRefused):  # the page must not reflect the refused URL (language switch's next=)
+            back = back_link()
+            return render_template("error.html", message=error_message(exc), status=exc.status, back=back,
+                                   safe_next=back or url_for("counter.start")), exc.status
+        return render_template("error.html", message=error_message(exc), status=exc.status), exc.status
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
