@@ -69,7 +69,10 @@ class InputRefused(DomainError):
     status = 400
 
     def __init__(self, field: str, reason: str, *, limit: int | None = None) -> None:
-        if reason == "card_number":
+        if reason == "card_number" and field.rsplit(".", 1)[-1] in LINE_FIELDS:
+            super().__init__("card_number_refused",
+                             "That looks like a payment card number, not a phone or SIM number.", field=field)
+        elif reason == "card_number":
             super().__init__("card_number_refused",
                              "That looks like a card number. Never type card numbers: "
                              "enter only the last four digits and the approval code.", field=field)
