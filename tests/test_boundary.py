@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from kiosk.boundary import DEFAULT_MAX, JSON_MAX_BYTES, JSON_MAX_DEPTH, InputRefused, check_value
 from kiosk.cli import main
+from kiosk.devices.hub import DeviceHub
 from pos.db import db
 from pos.models import AuditEntry, Payment, Sale
 from pos.services import staff as staff_service
@@ -258,3 +259,13 @@ def test_staff_name_and_token_label_refuse_card_numbers(tmp_path):
     assert long_label.exit_code != 0 and "80 characters" in long_label.output
     assert "4111" not in kiosk("staff", "list").output
     assert kiosk("token", "create", "--staff", "clerk", "--label", "till 2").exit_code == 0
+
+
+def test_scanned_card_number_never_reaches_a_page(shop):
+    """A serial scan shaped like a card number goes to the screens as an unknown code without its digits."""
+    hub = DeviceHub(shop)
+    q = hub.events.subscribe("T01")
+    hub.publish_scan("T01", PAN, "unknown")
+    hub.publish_scan("T01", "R-T01-000001", "receipt")
+    seen = [q.get(timeout=1), q.get(timeout=1)]
+    assert "4111" not in repr(seen[0]) and "R-T01-000001" in repr(seen[1])
