@@ -150,31 +150,40 @@ def _check_multidict(source: str, values) -> None:
 def check_request() -> None:
     """The before_request hook: the whole request, or InputRefused for the first bad value.
 
-    On the screens that show refusals inline (``INLINE_ENDPOINTS``) the refusal is kept in
-    ``g.input_refused`` and the value blanked instead, for the view to show with the form.
+    On the screens that show refusals inline (``INLINE_ENDPOINTS``) a refused field of theirs is
+    blanked and the first such refusal kept in ``g.input_refused`` for the view to show with the
+    form; the rest of the request is still checked (and blanked or refused) all the same.
     """
-    try:
-        _check_path()
-        for name, limit in READ_HEADERS.items():
-            value = request.headers.get(name)
-            if value is not None:
-                if not value.isascii():
-                    raise InputRefused(f"header:{name}", "not_utf8")
-                check_value(f"header:{name}", value, limit=limit)
-        _check_raw_utf8("query", request.query_string)
-        _check_multidict("query", request.args)
-        if request.mimetype == "application/x-www-form-urlencoded":
-            _check_raw_utf8("form", request.get_data(cache=True))
-            _check_multidict("form", request.form)
-        if request.is_json and request.get_data(cache=True):
-            request.get_json()  # BoundaryRequest.json_module checks it; cached for the view
-    except InputRefused as refused:
-        _log(refused)
-        if request.endpoint in INLINE_ENDPOINTS and refused.field in INLINE_ENDPOINTS[request.endpoint]:
-            g.input_refused = refused
-            _blank(refused.field)
+    inline = INLINE_ENDPOINTS.get(request.endpoint or "", frozenset())
+    blanked: set[str] = set()
+    while True:
+        try:
+            _check_everything()
             return
-        raise
+        except InputRefused as refused:
+            _log(refused)
+            if refused.field not in inline or refused.field in blanked:
+                raise
+            blanked.add(refused.field)
+            g.setdefault("input_refused", refused)
+            _blank(refused.field)  # now empty, it passes: each round blanks one more field
+
+
+def _check_everything() -> None:
+    _check_path()
+    for name, limit in READ_HEADERS.items():
+        value = request.headers.get(name)
+        if value is not None:
+            if not value.isascii():
+                raise InputRefused(f"header:{name}", "not_utf8")
+            check_value(f"header:{name}", value, limit=limit)
+    _check_raw_utf8("query", request.query_string)
+    _check_multidict("query", request.args)
+    if request.mimetype == "application/x-www-form-urlencoded":
+        _check_raw_utf8("form", request.get_data(cache=True))
+        _check_multidict("form", request.form)
+    if request.is_json and request.get_data(cache=True):
+        request.get_json()  # BoundaryRequest.json_module checks it; cached for the view
 
 
 #: Screens that show a refused field next to the form rather than on an error page: endpoint -> fields.
