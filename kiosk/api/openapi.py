@@ -34,7 +34,10 @@ SCHEMAS = {
     "CashPayment": {"type": "object", "required": ["method", "tendered_minor"], "properties": {
         "method": {"const": "cash"}, "tendered_minor": {"type": "integer", "minimum": 0}}},
     "CardPayment": {"type": "object", "required": ["method", "approval_code", "last4"], "properties": {
-        "method": {"const": "card"}, "approval_code": {"type": "string", "pattern": "^[A-Za-z0-9]{4,12}$"},
+        "method": {"const": "card"}, "approval_code": {
+            "type": "string", "pattern": "^[A-Za-z0-9]{6}$",
+            "description": "as the terminal prints it; the default format, payment.approval_code_pattern "
+                           "(per terminal), may set another"},
         "last4": {"type": "string", "pattern": "^[0-9]{4}$"}}},
     "IdCheck": {"type": "object", "required": ["document_type", "country", "last4", "seen"], "properties": {
         "document_type": {"type": "string",
