@@ -60,6 +60,7 @@ MESSAGES = {
     "too_large": _("The request is too large: at most %(limit)d bytes of JSON."),
     "too_deep": _("The request is nested too deeply: at most %(limit)d levels of JSON."),
     "invalid_json": _("The request body is not valid JSON."),
+    "file_not_accepted": _("This form takes no files."),
 }
 
 
@@ -181,7 +182,10 @@ def _check_everything() -> None:
     _check_multidict("query", request.args)
     if request.mimetype == "application/x-www-form-urlencoded":
         _check_raw_utf8("form", request.get_data(cache=True))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         _check_multidict("form", request.form)
+        for name in request.files:  # no form of ours takes a file
+            raise InputRefused(name if len(name) <= KEY_MAX else "form", "file_not_accepted")
     if request.is_json and request.get_data(cache=True):
         request.get_json()  # BoundaryRequest.json_module checks it; cached for the view
 

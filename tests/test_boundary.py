@@ -1,5 +1,6 @@
 """The input boundary: every kind of input, every class of bad value, refused once with a 400 naming the field."""
 
+import io
 import json
 import logging
 
@@ -106,6 +107,16 @@ def test_undecodable_query_and_form_bytes_refused(clerk):
     body = f"csrf_token={csrf_from(page)}&lang=%ff".encode()
     response = clerk.post("/language", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
+
+
+def test_multipart_form_checked_too_and_files_refused(shop):
+    """A multipart post is checked like any form (a NUL name is refused), and a file is never accepted."""
+    client = shop.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    for data in ({"name": "cl\x00erk", "pin": "1357", "csrf_token": token},
+                 {"name": "clerk", "pin": "1357", "csrf_token": token, "upload": (io.BytesIO(b"x"), "a.txt")}):
+        response = client.post("/login", data=data, content_type="multipart/form-data")
+        assert response.status_code == 400
 
 
 @pytest.mark.parametrize("path", ["/counter/sales/%00", "/counter/sales/" + PAN, "/counter/sales/a%1bb",
