@@ -10,11 +10,10 @@ the value itself. See docs/design.md, "The input boundary".
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Request, current_app, g, request
+from flask import current_app, g, request
 from flask_babel import gettext
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -44,7 +43,6 @@ READ_HEADERS = {"Authorization": 512, "Idempotency-Key": 200, "Accept-Language":
 #: A JSON body larger or deeper than this is refused: our requests are small and flat.
 JSON_MAX_BYTES = 16 * 1024
 JSON_MAX_DEPTH = 8
-
 
 
 def _(message: str) -> str:
@@ -187,7 +185,7 @@ def _check_everything() -> None:
         for name in request.files:  # no form of ours takes a file
             raise InputRefused(name if len(name) <= KEY_MAX else "form", "file_not_accepted")
     if request.is_json and request.get_data(cache=True):
-        request.get_json()  # BoundaryRequest.json_module checks it; cached for the view
+        request.get_json()  # boundary_json.BoundaryRequest checks it; cached for the view
 
 
 #: Screens that show a refused field next to the form rather than on an error page: endpoint -> fields.
@@ -246,95 +244,9 @@ def back_link() -> str | None:
     return path if path.startswith("/") and not path.startswith("//") and not has_control_characters(path) else None
 
 
-class _BoundaryJSON:
-    """The JSON module of our requests: size and depth limits, then every string and key checked."""
-
-    @staticmethod
-    def loads(data: bytes | str, **kwargs):
-        """Parse a request body within the limits, or raise InputRefused."""
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        if len(raw) > JSON_MAX_BYTES:
-            raise InputRefused("body", "too_large", limit=JSON_MAX_BYTES)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputRefused("body", "not_utf8") from None
-        if _depth(text) > JSON_MAX_DEPTH:
-            raise InputRefused("body", "too_deep", limit=JSON_MAX_DEPTH)
-        try:
-            value = json.loads(text, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError):
-            raise InputRefused("body", "invalid_json") from None
-        _walk("body", value)
-        return value
-
-    @staticmethod
-    def dumps(obj, **kwargs) -> str:
-        """Serialise as the app does."""
-        return current_app.json.dumps(obj, **kwargs)
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _depth(text: str) -> int:
-    """Deepest nesting of ``text``, counted before parsing so a deep body never reaches the parser."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-def _walk(path: str, value) -> None:
-    if isinstance(value, str):
-        check_value(path, value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_key(f"{path}.(key)", key)
-            _walk(f"{path}.{key}", item)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk(f"{path}[{index}]", item)
-
-
-class BoundaryRequest(Request):
-    """Flask's request with the boundary's JSON loader (request bodies only; sessions keep Flask's)."""
-
-    @property
-    def json_module(self):
-        """The loader ``get_json()`` uses: the boundary's, always."""
-        return _BoundaryJSON
-
-    @json_module.setter
-    def json_module(self, _provider) -> None:
-        # Flask's request context assigns the app's JSON provider to every request; the boundary's
-        # loader stays (it serialises through that provider anyway).
-        pass
-
-    def _load_form_data(self) -> None:
-        # Keep the raw body of a form so check_request() can read it strictly as UTF-8, whoever
-        # parses the form first (the CSRF check does).
-        if self.mimetype == "application/x-www-form-urlencoded":
-            self.get_data(cache=True, parse_form_data=False)
-        super()._load_form_data()
-
-
 def init_app(app) -> None:
     """Install the request class and the hook (after the session is loaded, so refusals speak the clerk's language)."""
+    from .boundary_json import BoundaryRequest  # that module builds on this one's checks
+
     app.request_class = BoundaryRequest
     app.before_request(check_request)
