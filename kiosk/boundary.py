@@ -11,7 +11,7 @@ the value itself. See docs/design.md, "The input boundary".
 from __future__ import annotations
 
 import logging
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from flask import current_app, g, request
 from flask_babel import gettext
@@ -143,7 +143,21 @@ def _check_raw_utf8(field: str, raw: bytes) -> None:
 def _check_multidict(source: str, values) -> None:
     for key, value in values.items(multi=True):
         _check_key(source, key)
-        check_value(key, value)
+        if key == "next":
+            _check_next(value)
+        else:
+            check_value(key, value)
+
+
+def _check_next(value: str) -> None:
+    """A ``next`` URL of ours is checked as the request it names: its path, then each of its parameters
+    under its own name (so a phone number in its ``line`` is read as one)."""
+    check_value("next", value, card_check=False)
+    parts = urlsplit(value)
+    if looks_like_card_number(parts.path):
+        raise InputRefused("next", "card_number")
+    for key, item in parse_qsl(parts.query, keep_blank_values=True):
+        check_value(key if key in LINE_FIELDS else "next", item)
 
 
 def check_request() -> None:

@@ -193,6 +193,14 @@ def test_card_number_in_line_entry_shown_inline(clerk):
     assert response.status_code == 422 and "card number" in page and not _leaks(page)
 
 
+def test_next_url_read_as_the_request_it_names(shop):
+    """A sign-in's next= holding a phone line whose digits pass Luhn is fine; one holding a card number is not."""
+    client = shop.test_client()
+    assert client.get("/login", query_string={"next": "/counter/line?line=%2B4915123456789"}).status_code == 200
+    refused = client.get("/login", query_string={"next": "/counter/lookup?q=" + PAN})
+    assert refused.status_code == 400 and not _leaks(refused.get_data(as_text=True))
+
+
 def test_signed_out_redirect_never_carries_a_card_number(shop):
     """Signed out, a URL with a card number is refused before the sign-in redirect could put it in next=."""
     response = shop.test_client().get("/counter/lookup", query_string={"q": PAN})
