@@ -61,6 +61,9 @@ def create_app(overrides: dict | None = None, *, instance: str | Path | None = N
 
     devices.init_app(app)  # device states, spooler wake-up, /counter/events; no thread starts here
     _register_blueprints(app)
+    from . import boundary
+
+    boundary.init_app(app)  # after the session's staff is loaded: refusals speak the clerk's language
     _security_headers(app)
     from .server import relative_redirects
 

@@ -129,7 +129,7 @@ def token_create(ctx: click.Context, staff_name: str, label: str, days: int | No
     days = app.config["KIOSK"]["security"]["token_days"] if days is None else days
     with app.app_context():
         member = _fail_on_domain_error(lambda: staff.find_staff(staff_name))
-        secret = staff.create_token(member, label=label, days=days)
+        secret = _fail_on_domain_error(lambda: staff.create_token(member, label=label, days=days))
         db.session.commit()
     click.echo(secret)
 

@@ -28,7 +28,8 @@ ENV_PREFIX = "KIOSK_"
 #: Keys allowed in each item of an array of tables; the defaults may show only some of them.
 TABLE_ARRAY_KEYS = {
     ("store", "charges"): {"code", "name", "name_zh", "name_es", "kind", "rate_percent", "amount_minor"},
-    ("terminals",): {"code", "name", "kind", "printer", "scanner"},  # printer/scanner: kiosk.devices.settings
+    ("terminals",): {"code", "name", "kind", "printer", "scanner",  # printer/scanner: kiosk.devices.settings
+                     "approval_code_pattern", "approval_code_example"},  # kiosk.payment_settings
 }
 _TERMINAL_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _STORE_ID = re.compile(r"^[A-Za-z0-9\-]{1,40}$")
@@ -171,6 +172,9 @@ def validate(config: dict) -> None:
     from .server import validate_server  # here: it imports ConfigError from this module
 
     validate_server(config)
+    from .payment_settings import validate_payment
+
+    validate_payment(config, ConfigError)
 
 
 def _validate_charge(charge: dict, name: str) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from pos.errors import DomainError
 
+from .boundary import InputRefused, back_link
 from .i18n import error_message
 
 
@@ -34,7 +35,13 @@ def init_app(app) -> None:
     def _domain(exc: DomainError):
         if wants_json():
             extra = {"field": exc.field} if exc.field else {}
+            if isinstance(exc, InputRefused):
+                extra["reason"] = exc.reason
             return problem(exc.status, exc.code, error_message(exc), **extra)
+        if isinstance(exc, InputRefused):  # the page must not reflect the refused URL (language switch's next=)
+            back = back_link()
+            return render_template("error.html", message=error_message(exc), status=exc.status, back=back,
+                                   safe_next=back or url_for("counter.start")), exc.status
         return render_template("error.html", message=error_message(exc), status=exc.status), exc.status
 
     @app.errorhandler(CSRFError)

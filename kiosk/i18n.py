@@ -8,7 +8,7 @@ from flask import current_app, g, request, session
 from flask_babel import Babel, format_datetime, gettext
 
 from pos.errors import DomainError
-from pos.money import currency_symbol, exponent, format_money
+from pos.money import amount_symbol, currency_symbol, exponent, format_money, quick_tenders
 
 babel = Babel()
 #: Locale names used in the UI mapped to what Babel's catalogs are called.
@@ -50,6 +50,8 @@ def init_app(app) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["currency_symbol"] = currency_symbol
     app.jinja_env.globals["currency_exponent"] = exponent
+    app.jinja_env.globals["amount_symbol"] = amount_symbol
+    app.jinja_env.globals["quick_tenders"] = quick_tenders
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
 

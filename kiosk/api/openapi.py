@@ -74,8 +74,10 @@ SCHEMAS = {
         "tendered_minor": {"type": "integer", "minimum": 0, "maximum": 100_000_000,
                            "description": "Cash handed over, in minor units (less than the total: 422)"}}},
     "CardPayment": {"type": "object", "required": ["method", "approval_code", "last4"], "properties": {
-        "method": {"const": "card"},
-        "approval_code": {"type": "string", "minLength": 4, "maxLength": 12, "pattern": "^[A-Za-z0-9]{4,12}$"},
+        "method": {"const": "card"}, "approval_code": {
+            "type": "string", "pattern": "^[A-Za-z0-9]{6}$",
+            "description": "as the terminal prints it; the default format, payment.approval_code_pattern "
+                           "(per terminal), may set another"},
         "last4": {"type": "string", "minLength": 4, "maxLength": 4, "pattern": "^[0-9]{4}$"}}},
     "IdCheck": {"type": "object", "required": ["document_type", "country", "last4", "seen"], "properties": {
         "document_type": {"type": "string",

@@ -15,6 +15,7 @@ from pos.services.terminals import terminal_by_code
 from ..auth import token_required
 from ..carrier_link import live_line_status
 from ..database import unit_of_work
+from ..payment_settings import ApprovalFormat, approval_format
 from . import bp
 from .openapi import IDEMPOTENCY_KEY, LINE, SCHEMAS, openapi_document
 from .validation import not_as_documented, refused_as_422, schema_problem
@@ -92,7 +93,7 @@ def _text(obj: dict, key: str) -> str | None:
     return value
 
 
-def _payment(pay: dict, currency: str):
+def _payment(pay: dict, currency: str, approval: ApprovalFormat):
     method = _text(pay, "method")
     tendered = None
     if method == "cash":
@@ -104,7 +105,7 @@ def _payment(pay: dict, currency: str):
                               field="tendered_minor")
         tendered = parse_amount(raw, currency, field="tendered_minor")
     return checkout.make_payment(method, tendered_minor=tendered, approval_code=_text(pay, "approval_code"),
-                                 last4=_text(pay, "last4"))
+                                 last4=_text(pay, "last4"), approval_format=approval)
 
 
 @bp.post("/renewals")
@@ -126,7 +127,9 @@ def create_renewal():
     with refused_as_422(problem is None):
         # The field checks first, so a request off the document still gets the specific code
         # (card_number_refused, invalid_amount, ...); then whatever else does not match.
-        payment = _payment(_object(body, "payment"), store.currency)
+        terminal_code = _text(body, "terminal") or current_app.config["KIOSK"]["server"]["terminal"]
+        payment = _payment(_object(body, "payment"), store.currency,
+                           approval_format(current_app.config["KIOSK"], terminal_code))
         id_check = None
         if body.get("id_check") is not None:
             idc = _object(body, "id_check")
@@ -136,7 +139,6 @@ def create_renewal():
         sales.parse_line_or_refuse(line_text, store.default_region)
         if problem is not None:
             raise not_as_documented(problem)
-        terminal_code = _text(body, "terminal") or current_app.config["KIOSK"]["server"]["terminal"]
         sale, created = sales.renew(store=store, terminal=terminal_by_code(terminal_code), staff=g.staff,
                                     channel="api", line_text=line_text, plan_ref=_text(body, "plan_id") or "",
                                     payment=payment, id_check=id_check, idempotency_key=key)

@@ -15,9 +15,11 @@ from pos.services import catalog, checkout, lines, printing, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import staff_required
+from ..boundary import raise_if_refused
 from ..carrier_link import live_line_status
 from ..database import unit_of_work
 from ..i18n import age_text, error_message
+from ..payment_settings import approval_format
 from ..receipts import build_receipt
 from . import bp
 
@@ -28,6 +30,11 @@ def _store():
 
 def _terminal():
     return terminal_by_code(current_app.config["KIOSK"]["server"]["terminal"])
+
+
+def _approval_format():
+    config = current_app.config["KIOSK"]
+    return approval_format(config, config["server"]["terminal"])
 
 
 @bp.get("/")
@@ -43,6 +50,7 @@ def line():
     """The line's last known status and the plans on sale."""
     text = request.args.get("line", "")
     try:
+        raise_if_refused()  # a card number or control character typed here: said next to the field
         parsed = sales.parse_line_or_refuse(text, _store().default_region)
     except DomainError as exc:
         # Never echo what looked like a card number back into the page.
@@ -87,11 +95,16 @@ def checkout_post():
         return render_template("error.html", message=error_message(exc), status=422), 422
     store = _store()
     try:
+        raise_if_refused()  # a field the input boundary refused (and blanked): said next to the field
         method = form.get("method")
         tendered = parse_amount(form.get("tendered", ""), store.currency, field="tendered") \
             if method == "cash" else None
         payment = checkout.make_payment(method, tendered_minor=tendered, approval_code=form.get("approval_code"),
-                                        last4=form.get("last4"))
+                                        last4=form.get("last4"), approval_format=_approval_format())
+        confirmed = form.get("confirm_tendered", "")
+        checkout.confirm_tender(payment, context["quote"],
+                                confirmed_minor=int(confirmed) if confirmed.isascii() and confirmed.isdigit() else None,
+                                multiple=current_app.config["KIOSK"]["counter"]["tender_confirm_multiple"])
         id_check = None
         if context["plan"].requires_id:
             id_check = checkout.make_id_check(form.get("document_type"), form.get("country"),
@@ -110,6 +123,7 @@ def checkout_post():
         safe_form = {k: v for k, v in form.items() if k in ("method", "tendered", "document_type", "country")}
         return render_template("counter/checkout.html", sale_key=form.get("sale_key") or str(uuid.uuid4()),
                                error=error_message(exc), error_field=exc.field, form=safe_form,
+                               confirm=exc.params if exc.code == "confirm_tender" else None,
                                **_checkout_context(form.get("line", ""), form.get("plan", ""))), 422
     return redirect(url_for("counter.sale", sale_id=sale.id, done=1))
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from drivers.printer import PrinterConfig, PrinterStatus
+from pos.sensitive import looks_like_card_number
 
 from .events import EventBroker, StreamSlots
 from .settings import ScannerSettings, device_terminals, printer_config, scanner_settings
@@ -116,7 +117,9 @@ class DeviceHub:
         self.events.publish(code, "device", self.indicator(code))
 
     def publish_scan(self, code: str, scanned: str, kind: str) -> None:
-        """A scan for ``code``'s screens."""
+        """A scan for ``code``'s screens; a scanned card number never travels to a page."""
+        if looks_like_card_number(scanned):
+            scanned, kind = "", "unknown"
         self.events.publish(code, "scan", {"code": scanned, "kind": kind})
 
     # -- views ------------------------------------------------------------------------------

@@ -34,18 +34,35 @@
     });
   }
 
-  function toMinor(text, exp) {
-    var cleaned = (text || "").replace(/[^0-9.]/g, "");
-    if (!/^\d*(\.\d*)?$/.test(cleaned) || cleaned === "" || cleaned === ".") return null;
-    var parts = cleaned.split(".");
-    var frac = (parts[1] || "").padEnd(exp, "0");
-    if (frac.length > exp) return null;
-    return parseInt(parts[0] || "0", 10) * Math.pow(10, exp) + (exp ? parseInt(frac, 10) : 0);
+  // The one cash-amount grammar, the same as the server's (pos/money.py amount_pattern; both are
+  // tested against tests/amount_cases.json): [symbol] digits with optional "," thousands groups and
+  // an optional "." with up to `exp` digits. Only ASCII digits and this store's symbol; spaces only
+  // around it. Returns minor units, or null when the server would refuse the text.
+  var MAX_AMOUNT_MAJOR = 1000000;  // pos.money.MAX_AMOUNT_MAJOR
+  function amountPattern(exp, symbol) {
+    var integer = "(?:[0-9]{1,7}|[0-9]{1,3}(?:,[0-9]{3}){1,2})";
+    var body = exp === 0 ? integer :
+      "(?:" + integer + "(?:\\.[0-9]{0," + exp + "})?|\\.[0-9]{1," + exp + "})";
+    var sym = (symbol || "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp("^" + (sym ? "(?:" + sym + ")?" : "") + body + "$");
   }
+  function parseAmount(text, exp, symbol) {
+    var cleaned = String(text === undefined || text === null ? "" : text).replace(/^ +| +$/g, "");
+    if (!cleaned || !amountPattern(exp, symbol).test(cleaned)) return null;
+    if (symbol && cleaned.indexOf(symbol) === 0) cleaned = cleaned.slice(symbol.length);
+    var parts = cleaned.replace(/,/g, "").split(".");
+    var frac = (parts[1] || "").padEnd(exp, "0");
+    var minor = parseInt(parts[0] || "0", 10) * Math.pow(10, exp) + (exp ? parseInt(frac, 10) : 0);
+    return minor > MAX_AMOUNT_MAJOR * Math.pow(10, exp) ? null : minor;
+  }
+  window.KioskAmount = {parse: parseAmount};
 
-  function fromMinor(minor, exp) {
+  // `grouped` adds thousands separators, as the server's format_money does ($9,983.77).
+  function fromMinor(minor, exp, grouped) {
     var s = String(Math.abs(minor)).padStart(exp + 1, "0");
-    return (minor < 0 ? "-" : "") + (exp ? s.slice(0, -exp) + "." + s.slice(-exp) : s);
+    var whole = exp ? s.slice(0, -exp) : s;
+    if (grouped) whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return (minor < 0 ? "-" : "") + (exp ? whole + "." + s.slice(-exp) : whole);
   }
 
   function checkout() {
@@ -58,14 +75,18 @@
     var label = form.querySelector("[data-change-label]");
     var changeText = label.textContent;
     var symbol = form.dataset.symbol || "";
+    var confirmMultiple = parseInt(form.dataset.confirmMultiple || "0", 10);
+    var confirmNote = form.querySelector("[data-confirm-note]");
     // Never show a negative "change due": a tired clerk could hand it out. Say what is still owed.
     function showChange() {
-      var minor = toMinor(tendered.value, exp);
+      var minor = parseAmount(tendered.value, exp, form.dataset.amountSymbol || "");
+      var absurd = minor !== null && confirmMultiple && minor > confirmMultiple * total;
+      if (confirmNote) confirmNote.hidden = !absurd;
       if (minor === null) { change.textContent = "—"; change.className = ""; label.textContent = changeText; return; }
       var short = minor < total;
       label.textContent = short ? form.dataset.stillOwed : changeText;
-      change.textContent = symbol + fromMinor(Math.abs(minor - total), exp);
-      change.className = short ? "short" : "";
+      change.textContent = symbol + fromMinor(Math.abs(minor - total), exp, true);
+      change.className = short ? "short" : (absurd ? "absurd" : "");
     }
     function showMethod() {
       var method = (form.querySelector("[name=method]:checked") || {}).value;

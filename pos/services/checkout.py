@@ -9,14 +9,29 @@ import phonenumbers
 
 from ..errors import DomainError
 from ..models import Plan
-from ..money import percent_of
+from ..money import format_money, percent_of
 from ..sensitive import refuse_card_numbers
 from ..store import StoreSettings
 
 ID_DOCUMENT_TYPES = ("passport", "national_id", "drivers_license", "residence_permit")
-_APPROVAL = re.compile(r"^[A-Za-z0-9]{4,12}$")
 _LAST4 = re.compile(r"^\d{4}$")
 _ID_LAST4 = re.compile(r"^[A-Za-z0-9]{4}$")
+
+
+@dataclass(frozen=True)
+class ApprovalFormat:
+    """The approval codes a payment terminal prints: a pattern (matched on the upper-cased code) and an example."""
+
+    pattern: str = r"^[A-Z0-9]{6}$"
+    example: str = "A1B2C3"
+
+    def accepts(self, code: str) -> bool:
+        """True when ``code`` (already upper-cased) has the terminal's format."""
+        return re.fullmatch(self.pattern, code) is not None
+
+
+#: Most card terminals print six letters or digits.
+DEFAULT_APPROVAL_FORMAT = ApprovalFormat()
 
 
 @dataclass(frozen=True)
@@ -89,24 +104,45 @@ def quote(plan: Plan, store: StoreSettings) -> Quote:
 
 
 def make_payment(method: str | None, *, tendered_minor: int | None = None, approval_code: str | None = None,
-                 last4: str | None = None) -> CashPayment | CardPayment:
-    """Build a payment from raw fields, refusing anything that looks like a card number."""
+                 last4: str | None = None,
+                 approval_format: ApprovalFormat = DEFAULT_APPROVAL_FORMAT) -> CashPayment | CardPayment:
+    """Build a payment from raw fields, refusing anything that looks like a card number.
+
+    The approval code must have the format of the terminal that charged the card (``approval_format``),
+    checked on the full value as typed (in any case).
+    """
     if method == "cash":
         if tendered_minor is None:
             raise DomainError("invalid_amount", "Enter the cash the customer handed over.", field="tendered")
         return CashPayment(tendered_minor)
     if method == "card":
-        approval_code = (approval_code or "").strip()
+        approval_code = (approval_code or "").strip().upper()
         last4 = (last4 or "").strip()
         refuse_card_numbers(approval_code=approval_code, last4=last4)
-        if not _APPROVAL.match(approval_code):
+        if not approval_format.accepts(approval_code):
             raise DomainError("invalid_approval_code",
-                              "The approval code is 4 to 12 letters or digits, as printed on the card slip.",
-                              field="approval_code")
+                              "Copy the approval code exactly as the card slip prints it, like %(example)s.",
+                              field="approval_code", example=approval_format.example)
         if not _LAST4.match(last4):
             raise DomainError("invalid_last4", "Enter exactly the last four digits of the card.", field="last4")
-        return CardPayment(approval_code.upper(), last4)
+        return CardPayment(approval_code, last4)
     raise DomainError("invalid_payment_method", "Choose cash or card.", field="method")
+
+
+def confirm_tender(payment: CashPayment | CardPayment, quote: Quote, *, multiple: int,
+                   confirmed_minor: int | None) -> None:
+    """Refuse cash far above the total (``multiple`` times or more) unless that exact amount was confirmed.
+
+    "10000" typed for a $16.23 sale is far more often a slip than a banknote: the clerk is asked
+    "Change due $9,983.77: is that right?" and the form posts the confirmed amount back with the sale.
+    """
+    if not isinstance(payment, CashPayment) or payment.tendered_minor <= multiple * quote.total_minor:
+        return
+    if confirmed_minor == payment.tendered_minor:
+        return
+    raise DomainError("confirm_tender", "Change due %(change)s: is that right?", field="tendered",
+                      change=format_money(payment.tendered_minor - quote.total_minor, quote.currency),
+                      tendered_minor=payment.tendered_minor)
 
 
 def make_id_check(document_type: str | None, country: str | None, last4: str | None,

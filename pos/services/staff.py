@@ -13,6 +13,7 @@ from ..db import db, utcnow
 from ..errors import DomainError, NotFound
 from ..models import ApiToken, Staff
 from ..models.staff import ROLES
+from ..sensitive import has_control_characters, refuse_card_numbers
 from . import audit, login_throttle, sessions
 from .pins import DEFAULT_SCRYPT_N, check_pin, hash_pin, valid_pin
 
@@ -28,6 +29,7 @@ def add_staff(name: str, role: str, pin: str, *, by: Staff | None = None, locale
               scrypt_n: int = DEFAULT_SCRYPT_N) -> Staff:
     """Create a staff member; names are unique, roles are clerk or manager."""
     name = (name or "").strip()
+    refuse_card_numbers(name=name)  # the pattern lets "4111 1111 1111 1111" through
     if not NAME_PATTERN.match(name):
         raise DomainError("invalid_name", "A name is 1 to 40 letters, digits, spaces, dots or dashes.",
                           field="name")
@@ -88,6 +90,7 @@ def activate(staff: Staff, *, by: Staff | None = None) -> None:
 
 def find_staff(name: str, *, include_inactive: bool = False) -> Staff:
     """The staff member called ``name`` (active ones only unless ``include_inactive``)."""
+    refuse_card_numbers(name=name)  # never echoed back in "No staff member is called ..."
     query = select(Staff).where(Staff.name == (name or "").strip())
     staff = db.session.scalar(query if include_inactive else query.where(Staff.active))
     if staff is None:
@@ -104,10 +107,14 @@ def set_locale(staff: Staff, locale: str) -> None:
 
 def create_token(staff: Staff, *, label: str = "", days: int = 90, now: datetime | None = None) -> str:
     """Issue an API token for ``staff`` valid ``days`` days (0: until revoked); returns the secret, shown once."""
+    label = (label or "").strip()
+    refuse_card_numbers(label=label)  # on the whole label, before anything could shorten it
+    if len(label) > 80 or has_control_characters(label):
+        raise DomainError("invalid_label", "A token label is at most 80 characters on one line.", field="label")
     now = now or utcnow()
     secret = "kt_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(staff_id=staff.id, token_hash=hashlib.sha256(secret.encode()).hexdigest(),
-                            label=label[:80], created_at=now,
+                            label=label, created_at=now,
                             expires_at=now + timedelta(days=days) if days > 0 else None))
     audit.record("token.create", staff=staff, subject=staff.name, label=label or None, days=days)
     return secret
