@@ -237,9 +237,11 @@ def test_idempotency_key_cannot_be_probed(api, clean_app):
 
 def test_statuses_beyond_the_body(api):
     """A bad Idempotency-Key is 400, a body that is not JSON 415, a method a path does not list 405 with Allow."""
-    for key in (" padded ", "k" * 81, "é"):
+    for key in (" padded ", "k" * 81):
         _problem(api.post("/api/v1/renewals", json=CASH, headers={"Idempotency-Key": key}), 400,
                  "idempotency_key_required")
+    # A header byte that is not UTF-8 is refused by the input boundary before the route reads it.
+    _problem(api.post("/api/v1/renewals", json=CASH, headers={"Idempotency-Key": "é"}), 400, "input_refused")
     _problem(api.post("/api/v1/renewals", data="line=1", headers={"Idempotency-Key": "x",
                                                                   "Content-Type": "text/plain"}), 415,
              "unsupported_media_type")

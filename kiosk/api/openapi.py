@@ -11,7 +11,8 @@ import phonenumbers
 
 _PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 _STATUSES = {
-    "400": "The request does not match this document: a wrong type, pattern, length or enum, a missing field, "
+    "400": "The request does not match this document: a wrong type, pattern, length or enum, a missing or "
+           "unknown field, "
            "a control character, a string or JSON nesting too long or deep, or a value shaped like a card number",
     "401": "No valid API token (Authorization: Bearer ...)",
     "403": "The token's staff member may not do this (managers only)",
@@ -43,6 +44,9 @@ IDEMPOTENCY_KEY = {"type": "string", "minLength": 1, "maxLength": 80, "pattern":
                                   "key is just a new key for you: keys are never shared or revealed across "
                                   "principals."}
 
+SALE_REF = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9-]{1,64}$",
+            "description": "The sale's id (a UUID) or its receipt number, e.g. R-T01-000123"}
+
 SCHEMAS = {
     "Problem": {"type": "object", "required": ["status", "code", "detail"], "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
@@ -69,24 +73,28 @@ SCHEMAS = {
         "restores_service": {"type": "boolean"},
         "live": {"type": "boolean", "description": "true when the carrier answered now, else the last snapshot"},
         "eligible_plan_ids": {"type": ["array", "null"], "items": {"type": "string"}}}},
-    "CashPayment": {"type": "object", "required": ["method", "tendered_minor"], "properties": {
+    "CashPayment": {"type": "object", "additionalProperties": False,
+                  "required": ["method", "tendered_minor"], "properties": {
         "method": {"const": "cash"},
         "tendered_minor": {"type": "integer", "minimum": 0, "maximum": 100_000_000,
                            "description": "Cash handed over, in minor units (less than the total: 422)"}}},
-    "CardPayment": {"type": "object", "required": ["method", "approval_code", "last4"], "properties": {
+    "CardPayment": {"type": "object", "additionalProperties": False,
+                  "required": ["method", "approval_code", "last4"], "properties": {
         "method": {"const": "card"}, "approval_code": {
             "type": "string", "pattern": "^[A-Za-z0-9]{6}$",
             "description": "as the terminal prints it; the default format, payment.approval_code_pattern "
                            "(per terminal), may set another"},
         "last4": {"type": "string", "minLength": 4, "maxLength": 4, "pattern": "^[0-9]{4}$"}}},
-    "IdCheck": {"type": "object", "required": ["document_type", "country", "last4", "seen"], "properties": {
+    "IdCheck": {"type": "object", "additionalProperties": False,
+              "required": ["document_type", "country", "last4", "seen"], "properties": {
         "document_type": {"type": "string",
                           "enum": ["passport", "national_id", "drivers_license", "residence_permit"]},
         "country": {"type": "string", "enum": sorted(phonenumbers.SUPPORTED_REGIONS),
                     "description": "Issuing country, ISO 3166 alpha-2"},
         "last4": {"type": "string", "minLength": 4, "maxLength": 4, "pattern": "^[A-Za-z0-9]{4}$"},
         "seen": {"const": True}}},
-    "RenewalRequest": {"type": "object", "required": ["line", "plan_id", "payment"], "properties": {
+    "RenewalRequest": {"type": "object", "additionalProperties": False,
+                     "required": ["line", "plan_id", "payment"], "properties": {
         "line": LINE,
         "plan_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
                     "description": "A plan id from GET /plans (another: 422 plan_unavailable)"},
@@ -137,8 +145,7 @@ PATHS = {
             **_errors("404", "413", "415", "422")}}},
     "/api/v1/renewals/{id}": {"get": {
         "summary": "A sale and its status, by id or receipt number",
-        "parameters": [{"name": "id", "in": "path", "required": True,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 64}}],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": SALE_REF}],
         "responses": {"200": _json("The sale", _RENEWAL), **_errors("404")}}},
     "/api/v1/audit": {"get": {
         "summary": "Latest audit entries (managers only)",

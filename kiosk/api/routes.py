@@ -17,7 +17,7 @@ from ..carrier_link import live_line_status
 from ..database import unit_of_work
 from ..payment_settings import ApprovalFormat, approval_format
 from . import bp
-from .openapi import IDEMPOTENCY_KEY, LINE, SCHEMAS, openapi_document
+from .openapi import IDEMPOTENCY_KEY, LINE, SALE_REF, SCHEMAS, openapi_document
 from .validation import not_as_documented, refused_as_422, schema_problem
 
 
@@ -154,6 +154,8 @@ def create_renewal():
 @token_required()
 def get_renewal(sale_id: str):
     """A sale and its carrier status, by id or receipt number."""
+    if schema_problem(SCHEMAS, SALE_REF, sale_id) is not None:
+        raise not_as_documented("id")
     return jsonify(sale_json(sales.find_sale(sale_id)))
 
 

@@ -6,8 +6,8 @@ it (the number does not exist, the plan is not on sale, the cash is short). The 
 the whole truth about what 400 means; a client that follows it only ever meets 422s it can show.
 
 Only the JSON-Schema keywords the document uses are understood: ``$ref``, ``type``, ``required``,
-``properties``, ``oneOf``, ``const``, ``enum``, ``pattern``, ``minLength``, ``maxLength``,
-``minimum``, ``maximum``.
+``properties``, ``additionalProperties: false``, ``oneOf``, ``const``, ``enum``, ``pattern``,
+``minLength``, ``maxLength``, ``minimum``, ``maximum``.
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ def schema_problem(schemas: dict, schema: dict, value: object, where: str = "") 
         for key in schema.get("required", ()):
             if key not in value:
                 return f"{where}.{key}".lstrip(".")
+        if schema.get("additionalProperties") is False:
+            extra = sorted(set(value) - set(schema.get("properties", {})))
+            if extra:
+                return f"{where}.{extra[0]}".lstrip(".")
         for key, sub in schema.get("properties", {}).items():
             if key in value:
                 found = schema_problem(schemas, sub, value[key], f"{where}.{key}".lstrip("."))
