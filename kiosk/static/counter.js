@@ -15,6 +15,7 @@
         if (!b || !input) return;
         if (b.dataset.digit !== undefined && input.value.length < 8) input.value += b.dataset.digit;
         if (b.hasAttribute("data-clear")) input.value = input.value.slice(0, -1);
+        if (b.hasAttribute("data-clear-all")) input.value = "";
         input.focus();
       });
     });
@@ -116,7 +117,7 @@
   function deviceEvents() {
     var box = document.querySelector("[data-device-events]");
     if (!box || !window.EventSource) return;
-    var labels = JSON.parse(box.dataset.labels || "{}");
+    var labels = JSON.parse(box.dataset.labels || "{}"), hints = JSON.parse(box.dataset.hints || "{}");
     var message = box.querySelector(".scan-message"), hideTimer = null;
     function say(text, code) {
       message.textContent = text.replace("{code}", code || "");
@@ -147,7 +148,7 @@
         var el = box.querySelector("[data-device=" + device + "]");
         if (!el || !states[device]) return;
         el.className = "device " + states[device].state;
-        el.title = states[device].reason;
+        el.title = (hints[device] || {})[states[device].state] || "";  // never the driver's English reason
         el.querySelector("b").textContent = (labels[device] || {})[states[device].state] || states[device].state;
       });
     });
