@@ -201,3 +201,12 @@ def test_every_page_names_a_favicon_that_exists(screens):
     href = page.locator("link[rel=icon]").get_attribute("href")
     response = page.request.get(href)
     assert response.status == 200 and response.headers["content-type"].startswith("image/")
+
+
+def test_empty_field_gets_the_servers_message_in_the_pages_language(screens):
+    """Continue with nothing typed reaches the server (no browser bubble), which answers in Chinese."""
+    page = screens("clerk", "zh", 800, 480)
+    page.goto("/counter/")
+    page.get_by_test_id("line-continue").click()
+    expect(page.get_by_test_id("error")).to_contain_text(re.compile(r"[\u4e00-\u9fff]"))
+    expect(page.get_by_test_id("line-input")).to_have_attribute("aria-invalid", "true")
