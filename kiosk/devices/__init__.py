@@ -30,7 +30,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(device_indicator)
     app.add_template_global(device_state_labels)
     app.add_template_global(device_state_hint)
-    app.add_template_global(device_state_hints)
     app.add_template_global(receipt_print_status)
 
 
@@ -79,12 +78,6 @@ def device_state_hint(device: str, state: str) -> str:
             "missing": gettext("The barcode scanner is not plugged in."),
             "unknown": gettext("The scanner's state is not known yet."),
             "disabled": gettext("No serial barcode scanner is set up; a keyboard scanner still works.")}.get(state, "")
-
-
-def device_state_hints() -> dict:
-    """Every device state's tooltip, for the script that updates the top bar."""
-    return {"printer": {s: device_state_hint("printer", s) for s in PRINTER_STATES},
-            "scanner": {s: device_state_hint("scanner", s) for s in SCANNER_STATES}}
 
 
 def receipt_preview_for(doc):

@@ -117,7 +117,7 @@
   function deviceEvents() {
     var box = document.querySelector("[data-device-events]");
     if (!box || !window.EventSource) return;
-    var labels = JSON.parse(box.dataset.labels || "{}"), hints = JSON.parse(box.dataset.hints || "{}");
+    var labels = JSON.parse(box.dataset.labels || "{}");
     var message = box.querySelector(".scan-message"), hideTimer = null;
     function say(text, code) {
       message.textContent = text.replace("{code}", code || "");
@@ -148,8 +148,10 @@
         var el = box.querySelector("[data-device=" + device + "]");
         if (!el || !states[device]) return;
         el.className = "device " + states[device].state;
-        el.title = (hints[device] || {})[states[device].state] || "";  // never the driver's English reason
-        el.querySelector("b").textContent = (labels[device] || {})[states[device].state] || states[device].state;
+        // The state in words, translated; never the driver's English reason (it names device paths).
+        var label = (labels[device] || {})[states[device].state] || states[device].state;
+        el.title = label;
+        el.querySelector("b").textContent = label;
       });
     });
     source.addEventListener("print", function (ev) {
