@@ -7,6 +7,8 @@ from flask_babel import gettext
 
 from pos.services import alerts, outbox
 
+from .sale_outcome import carrier_code, reason_text
+
 
 def carrier_link_status() -> dict:
     """``state`` (online, offline, unauthorized, not_configured, unknown), ``detail``, ``depth`` and ``since``."""
@@ -25,16 +27,33 @@ def alert_text(alert) -> str:
                                       "topped up."),
              "carrier_auth": gettext("The carrier refused our API key: check [carrier] api_key. Renewals wait in "
                                      "the queue.")}
-    return texts.get(alert.code, alert.message)
+    # alert.message is the worker's English: an alert without a sentence here shows its stable code.
+    return texts.get(alert.code) or gettext("Carrier alert %(code)s: see kiosk sync status.", code=alert.code)
+
+
+def carrier_reason(status_reason: str | None) -> str:
+    """A sale's stored carrier verdict (English, for logs) as a sentence in the reader's language."""
+    return reason_text(carrier_code(status_reason)[1])
+
+
+def link_state_hint(state: str) -> str:
+    """What the carrier link's state means for the clerk, for the top bar's tooltip (the stored detail
+    is the worker's English, for the manager's logs)."""
+    return {"online": gettext("The carrier answers: renewals are sent at once."),
+            "offline": gettext("The carrier does not answer: sales are recorded and sent when it is back."),
+            "unauthorized": gettext("The carrier refused the store's key: a manager must check the settings."),
+            "not_configured": gettext("No carrier is set up: sales are recorded and wait in the queue.")}.get(
+        state, gettext("The carrier has not been contacted yet."))
 
 
 def link_state_label(state: str) -> str:
     """The carrier link's state in words."""
     return {"online": gettext("online"), "offline": gettext("offline"), "unauthorized": gettext("key refused"),
-            "not_configured": gettext("not configured")}.get(state, state)
+            "not_configured": gettext("not configured")}.get(state, gettext("not contacted yet"))
 
 
 def init_app(app) -> None:
     """Make the status and its wording available to every template."""
     app.jinja_env.globals.update(carrier_link_status=carrier_link_status, alert_text=alert_text,
-                                 link_state_label=link_state_label)
+                                 link_state_label=link_state_label, link_state_hint=link_state_hint,
+                                 carrier_reason=carrier_reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, g, request, session
+from flask import current_app, g, session
 from flask_babel import Babel, format_datetime, gettext
 
 from pos.errors import DomainError
@@ -17,7 +17,12 @@ LANGUAGE_NAMES = {"en": "English", "zh": "简体中文", "es": "Español"}
 
 
 def current_language() -> str:
-    """``en``, ``zh`` or ``es``: the signed-in clerk's choice, else this browser's, else the store's first."""
+    """``en``, ``zh`` or ``es``: the signed-in clerk's choice, else the one picked on this screen, else
+    the store's default (the first of ``ui.languages``).
+
+    The browser's Accept-Language is not asked: a counter PC's browser speaks whatever its operating
+    system was installed in, while the store decides what its screens speak first.
+    """
     offered = current_app.config["KIOSK"]["ui"]["languages"]
     staff = g.get("staff")
     if staff is not None and staff.locale in offered:
@@ -25,10 +30,6 @@ def current_language() -> str:
     chosen = session.get("lang")
     if chosen in offered:
         return chosen
-    if request:
-        best = request.accept_languages.best_match(offered)
-        if best:
-            return best
     return offered[0]
 
 

@@ -67,12 +67,20 @@ def status_line(sale: Sale, store: StoreSettings) -> str:
     return "Pending carrier confirmation 等待运营商确认"
 
 
+def charge_label(code: str, name: str, store: StoreSettings) -> str:
+    """A fee line's label, bilingual like the rest of the receipt: the name recorded with the sale and
+    the store's configured Chinese name for that charge (``name_zh``), when it has one."""
+    rule = next((r for r in store.charges if r.code == code), None)
+    chinese = rule.names.get("zh") if rule else None
+    return f"{name} {chinese}" if chinese and chinese not in name else name
+
+
 def build_receipt(sale: Sale, store: StoreSettings, *, copy: bool = False) -> ReceiptDocument:
     """The receipt of ``sale`` (``copy`` for a reprint)."""
     money = lambda minor: format_money(minor, sale.currency)  # noqa: E731 - local shorthand
     plan = sale.plan
     amounts = [ReceiptRow("Plan 套餐", money(sale.subtotal_minor))]
-    amounts += [ReceiptRow(c.name, money(c.amount_minor)) for c in sale.charges]
+    amounts += [ReceiptRow(charge_label(c.code, c.name, store), money(c.amount_minor)) for c in sale.charges]
     pay = sale.payment
     if pay is None:
         payment: list[ReceiptRow] = []

@@ -142,7 +142,8 @@ def test_manager_sees_problems_and_sends_again(online, sandbox):
     manager = online.test_client()
     login(manager, "manager", "2468")
     page = manager.get("/admin/sync").get_data(as_text=True)
-    assert "PRICE_CHANGED: up 20%" in page and number in page
+    # The carrier's code as a sentence in the manager's language, not the worker's English.
+    assert "price for this plan changed." in page and "up 20%" not in page and number in page
     response = manager.post(f"/admin/sync/{sale.id}/retry", data={"csrf_token": csrf_from(page)})
     assert f"{number} is queued again" in manager.get(response.headers["Location"]).get_data(as_text=True)
     with online.app_context():

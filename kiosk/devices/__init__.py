@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(receipt_preview_for)
     app.add_template_global(device_indicator)
     app.add_template_global(device_state_labels)
+    app.add_template_global(device_state_hint)
     app.add_template_global(receipt_print_status)
 
 
@@ -60,6 +61,25 @@ def device_state_labels() -> dict:
             "scanner": {s: device_state_label("scanner", s) for s in SCANNER_STATES}}
 
 
+def device_state_hint(device: str, state: str) -> str:
+    """What a device state means and what to do, for the top bar's tooltip (the drivers' own reasons
+    are English and name device paths, which are for the manager's logs, not the clerk)."""
+    if device == "printer":
+        return {"ok": gettext("The receipt printer is ready."),
+                "paper_near_end": gettext("The paper roll is nearly used up: have a new roll ready."),
+                "paper_out": gettext("The printer is out of paper: load a new roll."),
+                "cover_open": gettext("The printer cover is open: close it."),
+                "offline": gettext("The printer does not answer: check that it is switched on and plugged in."),
+                "error": gettext("The printer reports an error: check for a paper jam, then switch it off and on."),
+                "unknown": gettext("The printer's state is not known yet."),
+                "disabled": gettext("No receipt printer is set up for this terminal.")}.get(state, "")
+    return {"connected": gettext("The barcode scanner is ready."),
+            "disconnected": gettext("The barcode scanner was unplugged: plug it in again."),
+            "missing": gettext("The barcode scanner is not plugged in."),
+            "unknown": gettext("The scanner's state is not known yet."),
+            "disabled": gettext("No serial barcode scanner is set up; a keyboard scanner still works.")}.get(state, "")
+
+
 def receipt_preview_for(doc):
     """The on-screen receipt: the printed text for this terminal's paper width."""
     from .documents import receipt_preview
@@ -80,11 +100,12 @@ def receipt_print_status(job) -> dict:
     if job.state == "printed":
         return {"state": "printed", "message": gettext("Receipt printed."), "retry": False}
     if job.state == "failed":
-        reason = device_state_label("printer", printer.state) if problem else (job.last_error or "")
+        # job.last_error is the driver's English (with device paths): the clerk gets the state in words.
+        reason = device_state_label("printer", printer.state) if problem else gettext("the printer did not take it")
         return {"state": "failed", "message": gettext("Receipt waiting: %(reason)s", reason=reason), "retry": True}
     if job.state == "cancelled":
         return {"state": "cancelled", "retry": False,
-                "message": gettext("Receipt not printed: %(reason)s", reason=job.last_error or "")}
+                "message": gettext("Receipt not printed: %(reason)s", reason=gettext("the job was cancelled"))}
     if job.state == "sending" and utcnow() - job.created_at > SENDING_STALE:
         return {"state": "unsure", "retry": False,
                 "message": gettext("Printing was interrupted: the receipt may or may not be on paper. "

@@ -15,6 +15,7 @@
         if (!b || !input) return;
         if (b.dataset.digit !== undefined && input.value.length < 8) input.value += b.dataset.digit;
         if (b.hasAttribute("data-clear")) input.value = input.value.slice(0, -1);
+        if (b.hasAttribute("data-clear-all")) input.value = "";
         input.focus();
       });
     });
@@ -182,8 +183,10 @@
         var el = box.querySelector("[data-device=" + device + "]");
         if (!el || !states[device]) return;
         el.className = "device " + states[device].state;
-        el.title = states[device].reason;
-        el.querySelector("b").textContent = (labels[device] || {})[states[device].state] || states[device].state;
+        // The state in words, translated; never the driver's English reason (it names device paths).
+        var label = (labels[device] || {})[states[device].state] || states[device].state;
+        el.title = label;
+        el.querySelector("b").textContent = label;
       });
     };
     handlers.print = function (ev) {

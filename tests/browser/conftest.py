@@ -59,7 +59,8 @@ def browser():
     """Headless Debian Chromium; a missing binary fails the test rather than skipping it."""
     if not CHROMIUM.exists():
         pytest.fail(
-            f"{CHROMIUM} not found: the browser tests need Debian's chromium (apt-get install chromium)", pytrace=False
+            f"{CHROMIUM} not found: the browser tests need Debian's chromium "
+            "(apt-get install --no-install-recommends chromium)", pytrace=False
         )
     from playwright.sync_api import sync_playwright
 

@@ -1,0 +1,37 @@
+"""Audit actions in the manager's language: the log stores stable codes ("sale.create"), the
+screen shows what happened in words."""
+
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext
+
+from . import bp
+
+#: Every action pos/ records. tests/test_screen_language.py fails when a recorded action is missing here.
+AUDIT_ACTIONS = {
+    "sale.create": lazy_gettext("Sale recorded"),
+    "sale.reprint": lazy_gettext("Receipt reprinted"),
+    "sale.confirmed": lazy_gettext("Renewal confirmed by the carrier"),
+    "sale.needs_refund": lazy_gettext("Renewal refused by the carrier: refund due"),
+    "sale.needs_attention": lazy_gettext("Renewal needs a manager's decision"),
+    "sync.retry": lazy_gettext("Renewal sent to the carrier again"),
+    "print.retry": lazy_gettext("Receipt printing retried"),
+    "drawer.no_sale": lazy_gettext("Drawer opened without a sale"),
+    "staff.add": lazy_gettext("Staff member added"),
+    "staff.reset_pin": lazy_gettext("PIN reset"),
+    "auth.sign_in": lazy_gettext("Signed in"),
+    "auth.failed": lazy_gettext("Wrong PIN"),
+    "auth.lockout": lazy_gettext("Locked out after wrong PINs"),
+    "auth.locked_attempt": lazy_gettext("Sign-in tried while locked out"),
+    "token.create": lazy_gettext("API token created"),
+    "catalog.refresh": lazy_gettext("Plans refreshed from the carrier"),
+    "alert.raise": lazy_gettext("Alert raised"),
+    "alert.clear": lazy_gettext("Alert cleared"),
+}
+
+
+@bp.app_template_global()
+def audit_action_label(action: str) -> str:
+    """An audit action in words; an action added without a label still shows no English sentence."""
+    label = AUDIT_ACTIONS.get(action)
+    return str(label) if label is not None else gettext("Other event (%(code)s)", code=action)
