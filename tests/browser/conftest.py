@@ -43,10 +43,11 @@ def live_app():
 @pytest.fixture(scope="session")
 def live_server(live_app):
     """Base URL of the app served by waitress in a daemon thread, closed after the session."""
-    from waitress import create_server
+    from kiosk.server import make_server
 
-    server = create_server(live_app, host="127.0.0.1", port=0, threads=4, ident="kiosk-test",
-                           channel_request_lookahead=1)  # as `kiosk run`: event streams end when pages close
+    # As `kiosk run` builds it: its threads leave room beside the capped event streams, and streams
+    # end when their pages close.
+    server = make_server(live_app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, name="kiosk-live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
