@@ -6,15 +6,21 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from flask import Flask
 
-from carrier import CarrierClient, CarrierError, LineStatus
+from carrier import CarrierClient, CarrierError, LineStatus, Money
 from pos.db import write_transaction
 from pos.identifiers import Line
+from pos.models import Plan
+from pos.money import percent_of
 from pos.services import alerts, catalog, lines
+from pos.services.renewal_check import CarrierVerdict
 from sync import SyncSettings, SyncWorker
 
 from .config import ConfigError
@@ -50,6 +56,9 @@ def validate_carrier(config: dict) -> None:
     if sync["lease_s"] < 2 * carrier["read_timeout"] + carrier["connect_timeout"]:
         raise ConfigError("'sync.lease_s' must be at least twice carrier.read_timeout plus connect_timeout, "
                           "or a slow renewal could be taken over while still in flight")
+    minutes = config["counter"]["repeat_sale_minutes"]
+    if not 0 <= minutes <= 1440:
+        raise ConfigError("'counter.repeat_sale_minutes' must be between 0 (off) and 1440 minutes")
     try:
         tolerance = Decimal(sync["price_tolerance_percent"])
     except InvalidOperation:
@@ -147,6 +156,54 @@ def live_line_status(app: Flask, line: Line) -> LineStatus | None:
         lines.record_snapshot(line, status.status, status.expires_at)
         alerts.set_service_state("carrier", "online")  # it just answered
     return status
+
+
+def _verdict(client: CarrierClient, line: str, plan_id: str, price_version: str, cap: Money) -> CarrierVerdict:
+    answer = client.check_renewal(line, plan_id, price_version, cap)
+    return CarrierVerdict(eligible=answer.eligible, code=answer.code, renewed_at=answer.renewed_at,
+                          earlier_external_id=answer.earlier_external_id,
+                          new_wholesale_minor=answer.wholesale.amount_minor if answer.wholesale else None)
+
+
+def carrier_verdicts(app: Flask, line: Line, plans: list[Plan]) -> dict[str, CarrierVerdict | None]:
+    """The carrier's check of each plan for ``line``, asked in parallel within the line-lookup deadline.
+
+    A plan whose answer did not come in time (or at all) maps to None: the screens then warn from our
+    own records only. Never raises for the carrier's sake.
+    """
+    config = app.config["KIOSK"]
+    deadline_s = config["carrier"]["line_lookup_timeout"]
+    client = make_client(config, read_timeout=deadline_s)
+    verdicts: dict[str, CarrierVerdict | None] = {plan.carrier_plan_id: None for plan in plans}
+    if client is None or not plans:
+        return verdicts
+    tolerance = Decimal(config["sync"]["price_tolerance_percent"])
+    pool = ThreadPoolExecutor(max_workers=min(8, len(plans)), thread_name_prefix="renewal-check")
+    ends = time.monotonic() + deadline_s
+    futures = {}
+    for plan in plans:
+        # The same cap the sync worker will send (sync.worker.request_for), so the check meets the same
+        # rule. Values are read here so the threads never touch the database session.
+        wholesale = plan.wholesale_minor or 0
+        cap = Money(wholesale + percent_of(wholesale, tolerance), plan.currency)
+        futures[plan.carrier_plan_id] = pool.submit(_verdict, client, line.value, plan.carrier_plan_id,
+                                                    plan.price_version, cap)
+    try:
+        for plan_id, future in futures.items():
+            try:
+                verdicts[plan_id] = future.result(timeout=max(0.0, ends - time.monotonic()))
+            except (CarrierError, FutureTimeout) as exc:
+                log.info("renewal check of %s on %s unavailable: %s", plan_id, line.masked,
+                         getattr(exc, "code", "deadline passed"))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        client.close()
+    return verdicts
+
+
+def carrier_verdict(app: Flask, line: Line, plan: Plan) -> CarrierVerdict | None:
+    """The carrier's check of one plan for ``line`` within the deadline, or None."""
+    return carrier_verdicts(app, line, [plan])[plan.carrier_plan_id]
 
 
 def refresh_catalog(app: Flask) -> dict:
