@@ -93,7 +93,7 @@ def check_text(check: RenewalCheck) -> str:
             return gettext("Renewed with this plan %(when)s: %(receipt)s. The carrier would refuse it again.",
                            when=when, receipt=earlier)
         if when:
-            return gettext("Renewed with this plan %(when)s (by another store). The carrier would refuse it again.",
+            return gettext("Renewed with this plan %(when)s. The carrier would refuse it again.",
                            when=when)
         return gettext("Renewed with this plan moments ago. The carrier would refuse it again.")
     if check.code == "PRICE_CHANGED":
