@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
@@ -21,6 +22,9 @@ from ..i18n import age_text, error_message
 from ..receipts import build_receipt
 from ..sale_outcome import check_text, sale_outcome
 from . import bp
+
+#: A checkout's one-time sale key as the line screen makes it (a UUID); anything else gets a fresh key.
+_SALE_KEY = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _store():
@@ -60,9 +64,12 @@ def line():
     # A carrier that just failed the line lookup is not asked again: the screen would wait twice.
     verdicts = carrier_verdicts(current_app, parsed, plans) if live is not None else {}
     checks = renewal_check.check_plans(parsed, plans, verdicts, repeat_minutes=_repeat_minutes())
+    # Each plan's link carries a fresh one-time sale key: Back or a reload of that checkout asks for the same
+    # key again and is shown the sale it already made (see checkout_form).
     return render_template("counter/line.html", line=parsed, snapshot=snapshot, live=live is not None,
                            snapshot_age=age_text(snapshot.checked_at) if snapshot else None,
-                           plans=[(p, checkout.quote(p, _store()), checks[p.carrier_plan_id]) for p in plans])
+                           plans=[(p, checkout.quote(p, _store()), checks[p.carrier_plan_id], str(uuid.uuid4()))
+                                  for p in plans])
 
 
 def _checkout_context(line_text: str, plan_ref: str, verdict=None, ask_carrier: bool = False):
@@ -79,12 +86,21 @@ def _checkout_context(line_text: str, plan_ref: str, verdict=None, ask_carrier: 
 @bp.get("/checkout")
 @staff_required()
 def checkout_form():
-    """The plan's price, the carrier's check, the ID check when the plan needs one, and payment."""
+    """The plan's price, the carrier's check, the ID check when the plan needs one, and payment.
+
+    A key in the URL whose sale is recorded (Back, reload, a second tab) shows that sale instead.
+    """
+    key = request.args.get("key", "")
+    if not _SALE_KEY.match(key):
+        key = str(uuid.uuid4())
+    recorded = renewal_check.recorded_sale(key)
+    if recorded is not None:
+        return redirect(url_for("counter.sale", sale_id=recorded.id, already=1))
     try:
         context = _checkout_context(request.args.get("line", ""), request.args.get("plan", ""), ask_carrier=True)
     except DomainError as exc:
         return render_template("error.html", message=error_message(exc), status=422), 422
-    return render_template("counter/checkout.html", sale_key=str(uuid.uuid4()), form={}, **context)
+    return render_template("counter/checkout.html", sale_key=key, form={}, **context)
 
 
 @bp.get("/checkout/recorded")
