@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext
 
 from pos.models import Sale
+from pos.money import format_money
 from pos.services.renewal_check import RenewalCheck
 
 from .i18n import age_text
@@ -97,6 +99,10 @@ def check_text(check: RenewalCheck) -> str:
                            when=when)
         return gettext("Renewed with this plan moments ago. The carrier would refuse it again.")
     if check.code == "PRICE_CHANGED":
+        if check.new_wholesale_minor is not None:
+            price = format_money(check.new_wholesale_minor, current_app.config["STORE"].currency)
+            return gettext("The carrier's price for this plan changed (now %(price)s wholesale): a manager must "
+                           "update the catalog first.", price=price)
         return gettext("The carrier's price for this plan changed: a manager must update the catalog first.")
     if check.code == "REPEAT_SALE":
         return gettext("Sold with this plan %(when)s: %(receipt)s. Sell it again only if the customer wants a "

@@ -268,3 +268,12 @@ def test_slow_carrier_check_falls_back_within_the_deadline(online, sandbox):
         sandbox_post(sandbox, "/_sandbox/faults", {"latency_ms": 0})
     assert elapsed < 3.0 and 'data-testid="pay"' in page
     assert client.post("/counter/checkout", data=form | {"tendered": "30"}).status_code == 302
+
+
+def test_price_change_is_refused_with_the_new_price(online, sandbox):
+    """A carrier price rise beyond the tolerance is a refusal before payment that says the new wholesale price."""
+    sandbox_post(sandbox, "/_sandbox/plans/US-90D-50GB/price", {"price_version": "2027-02-01", "wholesale_minor": 9000})
+    client = online.test_client()
+    login(client)
+    page, _form = _checkout(client, line="+14155550124", plan="US-90D-50GB")
+    assert "now $90.00 wholesale" in html.unescape(page) and 'data-testid="pay"' not in page

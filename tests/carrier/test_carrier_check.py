@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from carrier_scripted_server import http_reply
 
-from carrier import CarrierError, Money
+from carrier import CarrierClient, CarrierError, Money
 
 CHECKS = [
     # (line, plan, cap, expected refusal code or None)
@@ -86,3 +88,12 @@ def test_check_goes_through_the_fault_gate(carrier_client, control):
     with pytest.raises(CarrierError) as caught:
         carrier_client.check_renewal("+14155550123", "US-7D-5GB", "2026-11-01", Money(1000, "USD"))
     assert caught.value.code == "CARRIER_UNAVAILABLE"
+
+
+@pytest.mark.parametrize("body", [{}, {"eligible": "yes"}, {"eligible": False}, {"eligible": False, "code": ""}])
+def test_check_answer_that_says_nothing_is_bad_response(scripted_server, body):
+    """A check answer without a boolean 'eligible', or a refusal without a code, is BAD_RESPONSE, never 'eligible'."""
+    server = scripted_server(http_reply(200, json.dumps(body)))
+    with CarrierClient(server.url, "k", read_timeout=2.0) as client, pytest.raises(CarrierError) as caught:
+        client.check_renewal("+14155550123", "US-7D-5GB", "2026-11-01", Money(1000, "USD"))
+    assert caught.value.code == "BAD_RESPONSE"
