@@ -139,23 +139,24 @@ def start_embedded_sync(app: Flask, demo: bool) -> _EmbeddedSync | None:
     return _EmbeddedSync(app, worker)
 
 
+_lookup_lock = threading.Lock()
+
+
+def lookup_client(app: Flask) -> CarrierClient | None:
+    """The app's client for the clerk's quick questions (line status, renewal checks), read timeout = the
+    lookup deadline. Kept for the app's life so its pooled connections save a TCP (and TLS) setup per screen."""
+    with _lookup_lock:
+        if "carrier_lookup_client" not in app.extensions:
+            config = app.config["KIOSK"]
+            app.extensions["carrier_lookup_client"] = make_client(
+                config, read_timeout=config["carrier"]["line_lookup_timeout"])
+        return app.extensions["carrier_lookup_client"]
+
+
 def live_line_status(app: Flask, line: Line) -> LineStatus | None:
     """The carrier's live word on ``line`` within the configured deadline, recorded as the snapshot;
     None when the carrier is not configured, slow or unreachable (the caller shows the snapshot)."""
-    config = app.config["KIOSK"]
-    client = make_client(config, read_timeout=config["carrier"]["line_lookup_timeout"])
-    if client is None:
-        return None
-    try:
-        with client:
-            status = client.get_line(line.value)
-    except CarrierError as exc:
-        log.info("live status of %s unavailable: %s", line.masked, exc.code)
-        return None
-    with write_transaction():
-        lines.record_snapshot(line, status.status, status.expires_at)
-        alerts.set_service_state("carrier", "online")  # it just answered
-    return status
+    return live_line_and_checks(app, line, [])[0]
 
 
 def _verdict(client: CarrierClient, line: str, plan_id: str, price_version: str, cap: Money) -> CarrierVerdict:
@@ -165,21 +166,23 @@ def _verdict(client: CarrierClient, line: str, plan_id: str, price_version: str,
                           new_wholesale_minor=answer.wholesale.amount_minor if answer.wholesale else None)
 
 
-def carrier_verdicts(app: Flask, line: Line, plans: list[Plan]) -> dict[str, CarrierVerdict | None]:
-    """The carrier's check of each plan for ``line``, asked in parallel within the line-lookup deadline.
+def live_line_and_checks(app: Flask, line: Line, plans: list[Plan], *, with_status: bool = True
+                         ) -> tuple[LineStatus | None, dict[str, CarrierVerdict | None]]:
+    """The line's live status and the carrier's renewal check of each plan, asked all at once within
+    one line-lookup deadline (so the screen waits one round trip, not two).
 
-    A plan whose answer did not come in time (or at all) maps to None: the screens then warn from our
-    own records only. Never raises for the carrier's sake.
+    The status is recorded as the line's snapshot. A plan whose check did not come in time (or at all)
+    maps to None: the screens then warn from our own records only. Never raises for the carrier's sake.
     """
     config = app.config["KIOSK"]
-    deadline_s = config["carrier"]["line_lookup_timeout"]
-    client = make_client(config, read_timeout=deadline_s)
+    client = lookup_client(app)
     verdicts: dict[str, CarrierVerdict | None] = {plan.carrier_plan_id: None for plan in plans}
-    if client is None or not plans:
-        return verdicts
+    if client is None or not (plans or with_status):
+        return None, verdicts
     tolerance = Decimal(config["sync"]["price_tolerance_percent"])
-    pool = ThreadPoolExecutor(max_workers=min(8, len(plans)), thread_name_prefix="renewal-check")
-    ends = time.monotonic() + deadline_s
+    pool = ThreadPoolExecutor(max_workers=min(8, len(plans) + 1), thread_name_prefix="carrier-lookup")
+    ends = time.monotonic() + config["carrier"]["line_lookup_timeout"]
+    status_future = pool.submit(client.get_line, line.value) if with_status else None
     futures = {}
     for plan in plans:
         # The same cap the sync worker will send (sync.worker.request_for), so the check meets the same
@@ -188,7 +191,13 @@ def carrier_verdicts(app: Flask, line: Line, plans: list[Plan]) -> dict[str, Car
         cap = Money(wholesale + percent_of(wholesale, tolerance), plan.currency)
         futures[plan.carrier_plan_id] = pool.submit(_verdict, client, line.value, plan.carrier_plan_id,
                                                     plan.price_version, cap)
+    status = None
     try:
+        if status_future is not None:
+            try:
+                status = status_future.result(timeout=max(0.0, ends - time.monotonic()))
+            except (CarrierError, FutureTimeout) as exc:
+                log.info("live status of %s unavailable: %s", line.masked, getattr(exc, "code", "deadline passed"))
         for plan_id, future in futures.items():
             try:
                 verdicts[plan_id] = future.result(timeout=max(0.0, ends - time.monotonic()))
@@ -197,13 +206,16 @@ def carrier_verdicts(app: Flask, line: Line, plans: list[Plan]) -> dict[str, Car
                          getattr(exc, "code", "deadline passed"))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-        client.close()
-    return verdicts
+    if status is not None:
+        with write_transaction():
+            lines.record_snapshot(line, status.status, status.expires_at)
+            alerts.set_service_state("carrier", "online")  # it just answered
+    return status, verdicts
 
 
 def carrier_verdict(app: Flask, line: Line, plan: Plan) -> CarrierVerdict | None:
     """The carrier's check of one plan for ``line`` within the deadline, or None."""
-    return carrier_verdicts(app, line, [plan])[plan.carrier_plan_id]
+    return live_line_and_checks(app, line, [plan], with_status=False)[1][plan.carrier_plan_id]
 
 
 def refresh_catalog(app: Flask) -> dict:

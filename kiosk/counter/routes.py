@@ -16,7 +16,7 @@ from pos.services import catalog, checkout, lines, printing, renewal_check, sale
 from pos.services.terminals import terminal_by_code
 
 from ..auth import staff_required
-from ..carrier_link import carrier_verdict, carrier_verdicts, live_line_status
+from ..carrier_link import carrier_verdict, live_line_and_checks
 from ..database import unit_of_work
 from ..i18n import age_text, error_message
 from ..receipts import build_receipt
@@ -58,11 +58,9 @@ def line():
         shown = "" if exc.code == "card_number_refused" else text
         return render_template("counter/start.html", error=error_message(exc), line_text=shown,
                                safe_next=url_for("counter.start"), recent=sales.recent_sales(_terminal(), limit=8)), 422
-    live = live_line_status(current_app, parsed)
+    live, verdicts = live_line_and_checks(current_app, parsed, catalog.active_plans())
     snapshot = lines.last_snapshot(parsed)
     plans = catalog.plans_for_line(snapshot, live.eligible_plan_ids if live else None)
-    # A carrier that just failed the line lookup is not asked again: the screen would wait twice.
-    verdicts = carrier_verdicts(current_app, parsed, plans) if live is not None else {}
     checks = renewal_check.check_plans(parsed, plans, verdicts, repeat_minutes=_repeat_minutes())
     # Each plan's link carries a fresh one-time sale key: Back or a reload of that checkout asks for the same
     # key again and is shown the sale it already made (see checkout_form).
