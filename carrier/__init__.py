@@ -15,6 +15,7 @@ from carrier.models import (
     LineStatus,
     Money,
     Plan,
+    RenewalCheck,
     RenewalRequest,
     RenewalResult,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "LineStatus",
     "Money",
     "Plan",
+    "RenewalCheck",
     "RenewalRequest",
     "RenewalResult",
 ]

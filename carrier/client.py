@@ -33,11 +33,12 @@ from carrier.errors import (
     UNKNOWN,
     CarrierError,
 )
-from carrier.models import LineStatus, Plan, RenewalRequest, RenewalResult
+from carrier.models import LineStatus, Money, Plan, RenewalCheck, RenewalRequest, RenewalResult
 from carrier.responses import (
     bad_response,
     error_from_response,
     json_object,
+    parse_check,
     parse_line,
     parse_list,
     parse_one,
@@ -102,6 +103,17 @@ class CarrierClient:
         """A line's status by E.164 number or ICCID (GET /v1/lines/{line}); 404 is LINE_NOT_FOUND."""
         response = self._send("GET", f"/v1/lines/{quote(line, safe='+')}")
         return parse_one(json_object(response), parse_line, response.status_code)
+
+    def check_renewal(self, line: str, plan_id: str, price_version: str, max_wholesale: Money) -> RenewalCheck:
+        """Would this renewal go through now? (POST /v1/renewals/check; the carrier records nothing).
+
+        A refusal is an answer (``eligible`` False with its ``code``), not an error; CarrierError
+        means the carrier gave no usable answer, and the caller decides without it.
+        """
+        body = {"line": line, "plan_id": plan_id, "price_version": price_version,
+                "max_wholesale": max_wholesale.to_json()}
+        response = self._send("POST", "/v1/renewals/check", json=body)
+        return parse_one(json_object(response), parse_check, response.status_code)
 
     def create_renewal(self, request: RenewalRequest) -> RenewalResult:
         """Ask for a renewal, keyed by request.external_id; a replay returns the original renewal.

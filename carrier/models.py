@@ -137,6 +137,26 @@ class RenewalResult:
         return self.status != PROCESSING
 
 
+@dataclass(frozen=True)
+class RenewalCheck:
+    """The carrier's answer to "would this renewal go through now?" (POST /v1/renewals/check).
+
+    ``code`` is None when eligible, else RECENTLY_RENEWED, LINE_NOT_ELIGIBLE, PRICE_CHANGED,
+    LINE_NOT_FOUND or PLAN_UNAVAILABLE. For RECENTLY_RENEWED, ``renewed_at`` and the earlier renewal's
+    ids say which renewal stands in the way (its external id is the store's own sale id); for
+    PRICE_CHANGED, ``price_version`` and ``wholesale`` are the new price.
+    """
+
+    eligible: bool
+    code: str | None = None
+    detail: str = ""
+    price_version: str | None = None
+    wholesale: Money | None = None
+    renewed_at: datetime | None = None
+    earlier_renewal_id: str | None = None
+    earlier_external_id: str | None = None
+
+
 def format_timestamp(moment: datetime) -> str:
     """An aware datetime as RFC 3339 in UTC with a Z suffix, the protocol's one timestamp form."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

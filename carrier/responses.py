@@ -33,6 +33,7 @@ from carrier.models import (
     LineStatus,
     Money,
     Plan,
+    RenewalCheck,
     RenewalResult,
     parse_timestamp,
 )
@@ -229,4 +230,28 @@ def parse_renewal(item: dict, replayed: bool = False) -> RenewalResult:
         reason=None if reason is None else str(reason),
         created_at=_optional_time(item.get("created_at")),
         replayed=replayed,
+    )
+
+
+def parse_check(item: dict) -> RenewalCheck:
+    """A RenewalCheck; an answer that is neither eligible nor names a refusal code is BAD_RESPONSE."""
+    eligible = item["eligible"]
+    if not isinstance(eligible, bool):
+        raise ValueError("eligible is not a boolean")
+    code = item.get("code")
+    if not eligible and not (isinstance(code, str) and code):
+        raise ValueError("a refusal without a code")
+    wholesale = item.get("wholesale")
+    earlier = item.get("renewal") or {}
+    if not isinstance(earlier, dict):
+        raise ValueError("renewal is not an object")
+    return RenewalCheck(
+        eligible=eligible,
+        code=None if eligible else code,
+        detail=str(item.get("detail") or ""),
+        price_version=item.get("price_version"),
+        wholesale=None if wholesale is None else _money(wholesale),
+        renewed_at=_optional_time(item.get("renewed_at")),
+        earlier_renewal_id=earlier.get("renewal_id"),
+        earlier_external_id=earlier.get("external_id"),
     )

@@ -17,7 +17,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from carrier.sandbox_problems import SandboxProblem, validation_failed
-from carrier.sandbox_renewals import check_renewal_body, fingerprint
+from carrier.sandbox_renewals import check_check_body, check_renewal_body, fingerprint
 from carrier.sandbox_state import SandboxState
 
 log = logging.getLogger("carrier.sandbox")
@@ -27,6 +27,7 @@ _URLS = Map(
         Rule("/v1/plans", methods=["GET"], endpoint="plans"),
         Rule("/v1/lines/<path:line>", methods=["GET"], endpoint="line"),
         Rule("/v1/renewals", methods=["POST"], endpoint="create_renewal"),
+        Rule("/v1/renewals/check", methods=["POST"], endpoint="check_renewal"),
         Rule("/v1/renewals", methods=["GET"], endpoint="find_renewals"),
         Rule("/v1/renewals/<renewal_id>", methods=["GET"], endpoint="get_renewal"),
         Rule("/_sandbox/faults", methods=["GET", "POST"], endpoint="faults"),
@@ -151,6 +152,10 @@ class SandboxApp:
             self.stopping.wait(faults.hang_s)
             return Response(b"", 504)
         return response
+
+    def on_check_renewal(self, request: Request) -> Response:
+        """POST /v1/renewals/check: would this renewal go through now? Records nothing."""
+        return json_response(self.state.check(check_check_body(_json_body(request))))
 
     def on_find_renewals(self, request: Request) -> Response:
         """GET /v1/renewals?external_id=... -> {"renewals": [zero or one renewal]}."""

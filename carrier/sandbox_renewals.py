@@ -77,15 +77,7 @@ def check_renewal_body(body: object, idempotency_key: str | None) -> dict:
         value = body.get(name)
         if not isinstance(value, str) or not value.strip() or len(value) > 64:
             errors[name] = "required text, at most 64 characters"
-    money = body.get("max_wholesale")
-    if not (
-        isinstance(money, dict)
-        and isinstance(money.get("amount_minor"), int)
-        and not isinstance(money.get("amount_minor"), bool)
-        and money["amount_minor"] >= 0
-        and isinstance(money.get("currency"), str)
-        and _CURRENCY.match(money["currency"])
-    ):
+    if not _is_money(body.get("max_wholesale")):
         errors["max_wholesale"] = "object {amount_minor: integer >= 0, currency: ISO 4217}"
     try:
         parse_timestamp(body.get("sold_at"))
@@ -101,6 +93,35 @@ def check_renewal_body(body: object, idempotency_key: str | None) -> dict:
     return checked
 
 
+def _is_money(money: object) -> bool:
+    return (
+        isinstance(money, dict)
+        and isinstance(money.get("amount_minor"), int)
+        and not isinstance(money.get("amount_minor"), bool)
+        and money["amount_minor"] >= 0
+        and isinstance(money.get("currency"), str)
+        and bool(_CURRENCY.match(money["currency"]))
+    )
+
+
 def fingerprint(checked: dict) -> str:
     """A canonical form of a checked body: two requests are 'the same' when these are equal."""
     return json.dumps(checked, sort_keys=True, separators=(",", ":"))
+
+
+def check_check_body(body: object) -> dict:
+    """The validated fields of a renewal check {line, plan_id, price_version, max_wholesale}."""
+    if not isinstance(body, dict):
+        raise validation_failed({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    for name in ("line", "plan_id", "price_version"):
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip() or len(value) > 64:
+            errors[name] = "required text, at most 64 characters"
+    if not _is_money(body.get("max_wholesale")):
+        errors["max_wholesale"] = "object {amount_minor: integer >= 0, currency: ISO 4217}"
+    if errors:
+        raise validation_failed(errors)
+    return {"line": body["line"], "plan_id": body["plan_id"], "price_version": body["price_version"],
+            "max_wholesale": {"amount_minor": body["max_wholesale"]["amount_minor"],
+                              "currency": body["max_wholesale"]["currency"]}}

@@ -17,8 +17,13 @@ from carrier.sandbox_catalog import CURRENCY, SandboxLine, demo_lines, demo_plan
 from carrier.sandbox_faults import Faults, TokenBucket
 from carrier.sandbox_problems import UNKNOWN, SandboxProblem, validation_failed
 from carrier.sandbox_renewals import SandboxRenewal
+from carrier.sandbox_rules import LINE_NOT_ELIGIBLE, RECENTLY_RENEWED, judge_renewal
 
 LINE_STATUSES = ("ACTIVE", "GRACE", "EXPIRED", "SUSPENDED", "TERMINATED")
+#: Problems of a renewal that a check answers as a refusal (200, eligible false) rather than as an error.
+CHECK_REFUSALS = frozenset({"LINE_NOT_FOUND", "PLAN_UNAVAILABLE", "PRICE_CHANGED"})
+_REFUSAL_DETAIL = {LINE_NOT_ELIGIBLE: "the line is terminated",
+                   RECENTLY_RENEWED: "the line was renewed with this plan moments ago"}
 
 
 class SandboxState:
@@ -184,26 +189,10 @@ class SandboxState:
     def apply(self, checked: dict, fingerprint: str) -> SandboxRenewal:
         """Decide and record a new renewal; problems raised here leave the key unused."""
         with self.lock:
-            line = self.find_line(checked["line"])
-            plan = self.plans.get(checked["plan_id"])
-            if plan is None:
-                raise SandboxProblem(422, "PLAN_UNAVAILABLE", f"no plan {checked['plan_id']}")
-            cap = checked["max_wholesale"]
-            if cap["currency"] != CURRENCY:
-                raise validation_failed({"max_wholesale": f"currency must be {CURRENCY}"})
-            if cap["amount_minor"] < plan.wholesale_minor:
-                raise SandboxProblem(
-                    409, "PRICE_CHANGED",
-                    f"{plan.plan_id} costs {plan.wholesale_minor} since {plan.price_version}",
-                    extra={"price_version": plan.price_version,
-                           "wholesale": {"amount_minor": plan.wholesale_minor, "currency": CURRENCY}},
-                )  # fmt: skip
             now = self.now()
-            reason = None
-            if line.status == "TERMINATED":
-                reason = "LINE_NOT_ELIGIBLE"
-            elif self._recently_renewed(line.msisdn, plan.plan_id, checked["external_id"], now):
-                reason = "RECENTLY_RENEWED"
+            verdict = judge_renewal(self, checked["line"], checked["plan_id"], checked["max_wholesale"],
+                                    checked["external_id"], now)
+            line, plan, reason = verdict.line, verdict.plan, verdict.reason
             balance = self.faults.balance_minor
             if reason is None and balance is not None and balance < plan.wholesale_minor:
                 raise SandboxProblem(
@@ -232,13 +221,32 @@ class SandboxState:
                 self.settle()
             return renewal
 
-    def _recently_renewed(self, msisdn: str, plan_id: str, external_id: str, now: datetime) -> bool:
-        window = timedelta(seconds=self.faults.recent_renewal_window_s)
-        return any(
-            r.msisdn == msisdn and r.plan_id == plan_id and r.external_id != external_id
-            and r.status in (PROCESSING, COMPLETED) and now - r.created_at < window
-            for r in self.renewals.values()
-        )  # fmt: skip
+    def check(self, checked: dict) -> dict:
+        """POST /v1/renewals/check: what apply() would decide now, recording nothing.
+
+        The account balance is not part of the answer: a renewal refused for funds waits in the
+        store's queue and goes through after a top-up, so it is no reason to turn the customer away.
+        """
+        with self.lock:
+            self.settle()
+            try:
+                verdict = judge_renewal(self, checked["line"], checked["plan_id"], checked["max_wholesale"],
+                                        None, self.now())
+            except SandboxProblem as problem:
+                if problem.code not in CHECK_REFUSALS:
+                    raise
+                return {"eligible": False, "code": problem.code, "detail": problem.detail, **problem.extra}
+            plan = verdict.plan
+            answer = {"eligible": verdict.reason is None, "plan_id": plan.plan_id,
+                      "price_version": plan.price_version,
+                      "wholesale": {"amount_minor": plan.wholesale_minor, "currency": CURRENCY}}
+            if verdict.reason is not None:
+                answer.update(code=verdict.reason, detail=_REFUSAL_DETAIL[verdict.reason])
+            if verdict.earlier is not None:
+                answer["renewed_at"] = _stamp(verdict.earlier.created_at)
+                answer["renewal"] = {"renewal_id": verdict.earlier.renewal_id,
+                                     "external_id": verdict.earlier.external_id}
+            return answer
 
     def renewal(self, renewal_id: str) -> SandboxRenewal:
         """The renewal with this id, or 404 RENEWAL_NOT_FOUND."""

@@ -61,6 +61,7 @@ class Receipt:
     amounts: tuple[ReceiptAmount, ...] = ()
     payment: tuple[ReceiptAmount, ...] = ()
     status_line: str = ""
+    status_notes: tuple[str, ...] = ()  # why a renewal failed and the next step, under the status line
     qr_data: str | None = None
     is_copy: bool = False
     labels: ReceiptLabels = field(default_factory=ReceiptLabels)
@@ -105,6 +106,7 @@ def receipt_blocks(receipt: Receipt) -> tuple:
     blocks.append(Rule())
     if receipt.status_line:
         blocks.append(Text(receipt.status_line, "center", bold=True))
+    blocks += [Text(note, "center") for note in receipt.status_notes]
     blocks.append(Qr(receipt.receipt_number if receipt.qr_data is None else receipt.qr_data))
     blocks += [Text(line, "center") for line in receipt.footer_lines]
     if receipt.is_copy:  # a copy says so at both ends, so a torn-off half cannot pass as an original

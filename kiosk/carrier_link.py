@@ -6,15 +6,21 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from flask import Flask
 
-from carrier import CarrierClient, CarrierError, LineStatus
+from carrier import CarrierClient, CarrierError, LineStatus, Money
 from pos.db import write_transaction
 from pos.identifiers import Line
+from pos.models import Plan
+from pos.money import percent_of
 from pos.services import alerts, catalog, lines
+from pos.services.renewal_check import CarrierVerdict
 from sync import SyncSettings, SyncWorker
 
 from .config import ConfigError
@@ -50,6 +56,9 @@ def validate_carrier(config: dict) -> None:
     if sync["lease_s"] < 2 * carrier["read_timeout"] + carrier["connect_timeout"]:
         raise ConfigError("'sync.lease_s' must be at least twice carrier.read_timeout plus connect_timeout, "
                           "or a slow renewal could be taken over while still in flight")
+    minutes = config["counter"]["repeat_sale_minutes"]
+    if not 0 <= minutes <= 1440:
+        raise ConfigError("'counter.repeat_sale_minutes' must be between 0 (off) and 1440 minutes")
     try:
         tolerance = Decimal(sync["price_tolerance_percent"])
     except InvalidOperation:
@@ -130,23 +139,83 @@ def start_embedded_sync(app: Flask, demo: bool) -> _EmbeddedSync | None:
     return _EmbeddedSync(app, worker)
 
 
+_lookup_lock = threading.Lock()
+
+
+def lookup_client(app: Flask) -> CarrierClient | None:
+    """The app's client for the clerk's quick questions (line status, renewal checks), read timeout = the
+    lookup deadline. Kept for the app's life so its pooled connections save a TCP (and TLS) setup per screen."""
+    with _lookup_lock:
+        if "carrier_lookup_client" not in app.extensions:
+            config = app.config["KIOSK"]
+            app.extensions["carrier_lookup_client"] = make_client(
+                config, read_timeout=config["carrier"]["line_lookup_timeout"])
+        return app.extensions["carrier_lookup_client"]
+
+
 def live_line_status(app: Flask, line: Line) -> LineStatus | None:
     """The carrier's live word on ``line`` within the configured deadline, recorded as the snapshot;
     None when the carrier is not configured, slow or unreachable (the caller shows the snapshot)."""
+    return live_line_and_checks(app, line, [])[0]
+
+
+def _verdict(client: CarrierClient, line: str, plan_id: str, price_version: str, cap: Money) -> CarrierVerdict:
+    answer = client.check_renewal(line, plan_id, price_version, cap)
+    return CarrierVerdict(eligible=answer.eligible, code=answer.code, renewed_at=answer.renewed_at,
+                          earlier_external_id=answer.earlier_external_id,
+                          new_wholesale_minor=answer.wholesale.amount_minor if answer.wholesale else None)
+
+
+def live_line_and_checks(app: Flask, line: Line, plans: list[Plan], *, with_status: bool = True
+                         ) -> tuple[LineStatus | None, dict[str, CarrierVerdict | None]]:
+    """The line's live status and the carrier's renewal check of each plan, asked all at once within
+    one line-lookup deadline (so the screen waits one round trip, not two).
+
+    The status is recorded as the line's snapshot. A plan whose check did not come in time (or at all)
+    maps to None: the screens then warn from our own records only. Never raises for the carrier's sake.
+    """
     config = app.config["KIOSK"]
-    client = make_client(config, read_timeout=config["carrier"]["line_lookup_timeout"])
-    if client is None:
-        return None
+    client = lookup_client(app)
+    verdicts: dict[str, CarrierVerdict | None] = {plan.carrier_plan_id: None for plan in plans}
+    if client is None or not (plans or with_status):
+        return None, verdicts
+    tolerance = Decimal(config["sync"]["price_tolerance_percent"])
+    pool = ThreadPoolExecutor(max_workers=min(8, len(plans) + 1), thread_name_prefix="carrier-lookup")
+    ends = time.monotonic() + config["carrier"]["line_lookup_timeout"]
+    status_future = pool.submit(client.get_line, line.value) if with_status else None
+    futures = {}
+    for plan in plans:
+        # The same cap the sync worker will send (sync.worker.request_for), so the check meets the same
+        # rule. Values are read here so the threads never touch the database session.
+        wholesale = plan.wholesale_minor or 0
+        cap = Money(wholesale + percent_of(wholesale, tolerance), plan.currency)
+        futures[plan.carrier_plan_id] = pool.submit(_verdict, client, line.value, plan.carrier_plan_id,
+                                                    plan.price_version, cap)
+    status = None
     try:
-        with client:
-            status = client.get_line(line.value)
-    except CarrierError as exc:
-        log.info("live status of %s unavailable: %s", line.masked, exc.code)
-        return None
-    with write_transaction():
-        lines.record_snapshot(line, status.status, status.expires_at)
-        alerts.set_service_state("carrier", "online")  # it just answered
-    return status
+        if status_future is not None:
+            try:
+                status = status_future.result(timeout=max(0.0, ends - time.monotonic()))
+            except (CarrierError, FutureTimeout) as exc:
+                log.info("live status of %s unavailable: %s", line.masked, getattr(exc, "code", "deadline passed"))
+        for plan_id, future in futures.items():
+            try:
+                verdicts[plan_id] = future.result(timeout=max(0.0, ends - time.monotonic()))
+            except (CarrierError, FutureTimeout) as exc:
+                log.info("renewal check of %s on %s unavailable: %s", plan_id, line.masked,
+                         getattr(exc, "code", "deadline passed"))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    if status is not None:
+        with write_transaction():
+            lines.record_snapshot(line, status.status, status.expires_at)
+            alerts.set_service_state("carrier", "online")  # it just answered
+    return status, verdicts
+
+
+def carrier_verdict(app: Flask, line: Line, plan: Plan) -> CarrierVerdict | None:
+    """The carrier's check of one plan for ``line`` within the deadline, or None."""
+    return live_line_and_checks(app, line, [plan], with_status=False)[1][plan.carrier_plan_id]
 
 
 def refresh_catalog(app: Flask) -> dict:

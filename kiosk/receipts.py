@@ -13,6 +13,8 @@ from pos.models import Sale
 from pos.money import format_money
 from pos.store import StoreSettings
 
+from .sale_outcome import carrier_code
+
 
 @dataclass(frozen=True)
 class ReceiptRow:
@@ -41,6 +43,7 @@ class ReceiptDocument:
     total: ReceiptRow
     payment: tuple[ReceiptRow, ...]
     status_line: str
+    status_notes: tuple[str, ...]
     qr_data: str
     is_copy: bool
 
@@ -57,13 +60,27 @@ def plan_terms(validity_days: int, data_mb: int, voice_min: int, sms: int) -> tu
             f"SMS 短信: {_allowance(sms, '')}".rstrip())
 
 
+#: Carrier reasons as printed (bilingual, like the rest of the receipt; the code is read by sale_outcome).
+_REASONS = {
+    "RECENTLY_RENEWED": "Line had just been renewed 该号码刚刚续费过",
+    "LINE_NOT_ELIGIBLE": "Line is terminated 该号码已停用",
+    "LINE_NOT_FOUND": "Carrier does not know this line 运营商无此号码",
+    "PLAN_UNAVAILABLE": "Plan no longer offered 套餐已下架",
+    "PRICE_CHANGED": "Carrier price changed 运营商价格已变",
+}
+
+
 def status_line(sale: Sale, store: StoreSettings) -> str:
     """Where the renewal stands with the carrier, in English and Chinese."""
     if sale.status == "confirmed" and sale.new_expires_at:
         expiry = sale.new_expires_at.astimezone(store.timezone).strftime("%Y-%m-%d")
         return f"Confirmed, new expiry {expiry} 已确认，新到期日 {expiry}"
-    if sale.status in ("needs_refund", "refunded"):
-        return "Not renewed: refund due 未续费：应退款"
+    if sale.status == "needs_refund":
+        return "NOT RENEWED: REFUND DUE 未续费：应退款"
+    if sale.status == "refunded":
+        return "NOT RENEWED: REFUNDED 未续费：已退款"
+    if sale.status == "needs_attention":
+        return "NOT CONFIRMED: STAFF MUST CHECK 未确认：需店员核查"
     return "Pending carrier confirmation 等待运营商确认"
 
 
@@ -73,6 +90,22 @@ def charge_label(code: str, name: str, store: StoreSettings) -> str:
     rule = next((r for r in store.charges if r.code == code), None)
     chinese = rule.names.get("zh") if rule else None
     return f"{name} {chinese}" if chinese and chinese not in name else name
+
+
+def status_notes(sale: Sale) -> tuple[str, ...]:
+    """Why a renewal failed and what happens next, printed under the status line."""
+    if sale.status not in ("needs_refund", "needs_attention", "refunded"):
+        return ()
+    kind, code = carrier_code(sale.status_reason)
+    said = {"declined": "Declined by the carrier 运营商拒绝", "reversed": "Reversed by the carrier 运营商已撤销"}
+    notes = [said[kind]] if kind in said else []
+    if code:
+        notes.append(_REASONS.get(code, code))
+    if sale.status == "needs_refund":
+        notes.append("Ask staff for your refund 请向店员申请退款")
+    elif sale.status == "needs_attention":
+        notes.append("Staff will check this sale 店员将核查此笔交易")
+    return tuple(notes)
 
 
 def build_receipt(sale: Sale, store: StoreSettings, *, copy: bool = False) -> ReceiptDocument:
@@ -101,5 +134,6 @@ def build_receipt(sale: Sale, store: StoreSettings, *, copy: bool = False) -> Re
         plan_name=plan.name_en, plan_name_zh=plan.name_zh,
         terms=plan_terms(plan.validity_days, plan.data_mb, plan.voice_min, plan.sms),
         amounts=tuple(amounts), total=ReceiptRow("TOTAL 合计", money(sale.total_minor)),
-        payment=tuple(payment), status_line=status_line(sale, store), qr_data=sale.receipt_number,
+        payment=tuple(payment), status_line=status_line(sale, store), status_notes=status_notes(sale),
+        qr_data=sale.receipt_number,
         is_copy=copy)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import current_app, g, jsonify, redirect, render_template, request, url_for
@@ -11,17 +12,21 @@ from pos.db import db
 from pos.errors import DomainError
 from pos.money import parse_amount
 from pos.sensitive import looks_like_card_number
-from pos.services import catalog, checkout, lines, printing, sales
+from pos.services import catalog, checkout, lines, printing, renewal_check, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import staff_required
 from ..boundary import raise_if_refused
-from ..carrier_link import live_line_status
+from ..carrier_link import carrier_verdict, live_line_and_checks
 from ..database import unit_of_work
 from ..i18n import age_text, error_message
 from ..payment_settings import approval_format
 from ..receipts import build_receipt
+from ..sale_outcome import check_text, sale_outcome
 from . import bp
+
+#: A checkout's one-time sale key as the line screen makes it (a UUID); anything else gets a fresh key.
+_SALE_KEY = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _store():
@@ -35,6 +40,10 @@ def _terminal():
 def _approval_format():
     config = current_app.config["KIOSK"]
     return approval_format(config, config["server"]["terminal"])
+
+
+def _repeat_minutes() -> int:
+    return current_app.config["KIOSK"]["counter"]["repeat_sale_minutes"]
 
 
 @bp.get("/")
@@ -57,45 +66,81 @@ def line():
         shown = "" if exc.code == "card_number_refused" else text
         return render_template("counter/start.html", error=error_message(exc), line_text=shown,
                                safe_next=url_for("counter.start"), recent=sales.recent_sales(_terminal(), limit=8)), 422
-    live = live_line_status(current_app, parsed)
+    live, verdicts = live_line_and_checks(current_app, parsed, catalog.active_plans())
     snapshot = lines.last_snapshot(parsed)
     plans = catalog.plans_for_line(snapshot, live.eligible_plan_ids if live else None)
+    checks = renewal_check.check_plans(parsed, plans, verdicts, repeat_minutes=_repeat_minutes())
+    # Each plan's link carries a fresh one-time sale key: Back or a reload of that checkout asks for the same
+    # key again and is shown the sale it already made (see checkout_form).
     return render_template("counter/line.html", line=parsed, snapshot=snapshot, live=live is not None,
                            snapshot_age=age_text(snapshot.checked_at) if snapshot else None,
-                           plans=[(p, checkout.quote(p, _store())) for p in plans])
+                           plans=[(p, checkout.quote(p, _store()), checks[p.carrier_plan_id], str(uuid.uuid4()))
+                                  for p in plans])
 
 
-def _checkout_context(line_text: str, plan_ref: str):
+def _checkout_context(line_text: str, plan_ref: str, verdict=None, ask_carrier: bool = False):
     parsed = sales.parse_line_or_refuse(line_text, _store().default_region)
     plan = catalog.plan_for_sale(plan_ref)
-    return {"line": parsed, "plan": plan, "quote": checkout.quote(plan, _store()),
+    if ask_carrier:
+        verdict = carrier_verdict(current_app, parsed, plan)
+    check = renewal_check.check_renewal(parsed, plan, verdict, repeat_minutes=_repeat_minutes())
+    return {"line": parsed, "plan": plan, "quote": checkout.quote(plan, _store()), "check": check,
+            "check_message": check_text(check) if check.state != "ok" else "",
             "snapshot": lines.last_snapshot(parsed), "id_types": checkout.ID_DOCUMENT_TYPES}
 
 
 @bp.get("/checkout")
 @staff_required()
 def checkout_form():
-    """The plan's price, the ID check when the plan needs one, and payment."""
+    """The plan's price, the carrier's check, the ID check when the plan needs one, and payment.
+
+    A key in the URL whose sale is recorded (Back, reload, a second tab) shows that sale instead.
+    """
+    key = request.args.get("key", "")
+    if not _SALE_KEY.match(key):
+        key = str(uuid.uuid4())
+    recorded = renewal_check.recorded_sale(key)
+    if recorded is not None:
+        return redirect(url_for("counter.sale", sale_id=recorded.id, already=1))
     try:
-        context = _checkout_context(request.args.get("line", ""), request.args.get("plan", ""))
+        context = _checkout_context(request.args.get("line", ""), request.args.get("plan", ""), ask_carrier=True)
     except DomainError as exc:
         return render_template("error.html", message=error_message(exc), status=422), 422
-    return render_template("counter/checkout.html", sale_key=str(uuid.uuid4()), form={}, **context)
+    return render_template("counter/checkout.html", sale_key=key, form={}, **context)
+
+
+@bp.get("/checkout/recorded")
+@staff_required()
+def checkout_recorded():
+    """Whether a checkout's one-time key already made a sale: a page restored by Back or a second tab asks."""
+    found = renewal_check.recorded_sale(request.args.get("sale_key", ""))
+    return jsonify({"sale_url": url_for("counter.sale", sale_id=found.id, already=1) if found else None})
 
 
 @bp.post("/checkout")
 @staff_required()
-@unit_of_work
 def checkout_post():
-    """Take the payment and record the sale; a second tap of Pay finds the first sale."""
+    """Take the payment and record the sale; a second tap of Pay, or Pay on a restored page, finds the first."""
     form = request.form
+    recorded = renewal_check.recorded_sale(form.get("sale_key", ""))
+    if recorded is not None:
+        return redirect(url_for("counter.sale", sale_id=recorded.id, already=1))
     try:
-        context = _checkout_context(form.get("line", ""), form.get("plan", ""))
+        parsed = sales.parse_line_or_refuse(form.get("line", ""), _store().default_region)
+        verdict = carrier_verdict(current_app, parsed, catalog.plan_for_sale(form.get("plan", "")))
     except DomainError as exc:
         return render_template("error.html", message=error_message(exc), status=422), 422
+    # Asked before the unit of work: no transaction is ever held across a call to the carrier.
+    return _record_sale(verdict)
+
+
+@unit_of_work
+def _record_sale(verdict):
+    form = request.form
     store = _store()
     try:
         raise_if_refused()  # a field the input boundary refused (and blanked): said next to the field
+        context = _checkout_context(form.get("line", ""), form.get("plan", ""), verdict)
         method = form.get("method")
         tendered = parse_amount(form.get("tendered", ""), store.currency, field="tendered") \
             if method == "cash" else None
@@ -109,10 +154,10 @@ def checkout_post():
         if context["plan"].requires_id:
             id_check = checkout.make_id_check(form.get("document_type"), form.get("country"),
                                               form.get("id_last4"), form.get("seen") == "yes")
-        sale, _created = sales.renew(store=store, terminal=_terminal(), staff=g.staff, channel="counter",
-                                     line_text=form.get("line", ""), plan_ref=form.get("plan"),
-                                     payment=payment, id_check=id_check,
-                                     idempotency_key=form.get("sale_key", ""))
+        sale, _created = renewal_check.renew_after_check(
+            carrier=verdict, repeat_minutes=_repeat_minutes(), confirmed_sale_id=form.get("sell_again"),
+            store=store, terminal=_terminal(), staff=g.staff, channel="counter", line_text=form.get("line", ""),
+            plan_ref=form.get("plan"), payment=payment, id_check=id_check, idempotency_key=form.get("sale_key", ""))
     except DomainError as exc:
         db.session.rollback()
         if exc.code == "idempotency_key_reused":
@@ -121,10 +166,11 @@ def checkout_post():
             found = sales.sale_for_key(form.get("sale_key", ""), staff=g.staff, terminal=_terminal())
             return redirect(url_for("counter.sale", sale_id=found.id, already=1))
         safe_form = {k: v for k, v in form.items() if k in ("method", "tendered", "document_type", "country")}
+        context = _checkout_context(form.get("line", ""), form.get("plan", ""), verdict)
+        message = "" if isinstance(exc, renewal_check.RenewalRefused) else error_message(exc)
         return render_template("counter/checkout.html", sale_key=form.get("sale_key") or str(uuid.uuid4()),
-                               error=error_message(exc), error_field=exc.field, form=safe_form,
-                               confirm=exc.params if exc.code == "confirm_tender" else None,
-                               **_checkout_context(form.get("line", ""), form.get("plan", ""))), 422
+                               error=message, error_field=exc.field, form=safe_form,
+                               confirm=exc.params if exc.code == "confirm_tender" else None, **context), 422
     return redirect(url_for("counter.sale", sale_id=sale.id, done=1))
 
 
@@ -134,7 +180,8 @@ def sale(sale_id: str):
     """The sale's confirmation: change due, status, the receipt as printed."""
     found = sales.find_sale(sale_id)
     return render_template("counter/sale.html", sale=found, receipt=build_receipt(found, _store()),
-                           just_sold=request.args.get("done") == "1", print_job=printing.receipt_job(found))
+                           outcome=sale_outcome(found), just_sold=request.args.get("done") == "1",
+                           print_job=printing.receipt_job(found))
 
 
 @bp.get("/sales/<sale_id>/status")
@@ -142,7 +189,9 @@ def sale(sale_id: str):
 def sale_status(sale_id: str):
     """The sale's carrier status as JSON, polled by the confirmation screen while it is pending."""
     found = sales.find_sale(sale_id)
-    return jsonify({"status": found.status, "label": sale_status_label(found.status)})
+    outcome = sale_outcome(found)
+    return jsonify({"status": found.status, "label": sale_status_label(found.status), "tone": outcome.tone,
+                    "headline": outcome.headline, "reason": outcome.reason, "next_step": outcome.next_step})
 
 
 @bp.post("/sales/<sale_id>/reprint")
@@ -169,6 +218,9 @@ def lookup():
                                q="" if looks_like_card_number(query) else query, safe_next=url_for("counter.lookup"),
                                recent=sales.recent_sales(limit=20)), 404
     return redirect(url_for("counter.sale", sale_id=found.id))
+
+
+bp.add_app_template_global(check_text)
 
 
 @bp.app_template_global()

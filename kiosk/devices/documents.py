@@ -31,7 +31,8 @@ def driver_receipt(doc: ReceiptDocument) -> Receipt:
                    total=_amount(doc.total), header_lines=doc.header_lines, footer_lines=doc.footer_lines,
                    terminal=doc.terminal, clerk=doc.clerk, line_masked=doc.line_masked, plan_name=doc.plan_name,
                    plan_name_zh=doc.plan_name_zh, terms=doc.terms, amounts=tuple(map(_amount, doc.amounts)),
-                   payment=tuple(map(_amount, doc.payment)), status_line=doc.status_line, qr_data=doc.qr_data,
+                   payment=tuple(map(_amount, doc.payment)), status_line=doc.status_line,
+                   status_notes=doc.status_notes, qr_data=doc.qr_data,
                    is_copy=doc.is_copy, labels=LABELS)
 
 

@@ -89,14 +89,18 @@
       change.textContent = symbol + fromMinor(Math.abs(minor - total), exp, true);
       change.className = short ? "short" : (absurd ? "absurd" : "");
     }
-    function showMethod() {
+    function showMethod(ev) {
       var method = (form.querySelector("[name=method]:checked") || {}).value;
       form.querySelector(".pay.cash").hidden = method !== "cash";
       form.querySelector(".pay.card-pay").hidden = method !== "card";
       tendered.required = method === "cash";
       form.querySelector("[name=approval_code]").required = method === "card";
       form.querySelector("[name=last4]").required = method === "card";
-      (method === "cash" ? tendered : form.querySelector("[name=approval_code]")).focus();
+      // On opening, an ID plan starts at the ID check (nothing focused); focusing never scrolls the
+      // page, so the checkout opens at its top with Pay in view.
+      if (ev || !form.querySelector("[name=seen]")) {
+        (method === "cash" ? tendered : form.querySelector("[name=approval_code]")).focus({preventScroll: true});
+      }
     }
     form.querySelectorAll("[name=method]").forEach(function (r) { r.addEventListener("change", showMethod); });
     form.querySelectorAll("[data-tender]").forEach(function (b) {
@@ -106,6 +110,7 @@
       });
     });
     tendered.addEventListener("input", showChange);
+    window.scrollTo(0, 0);  // a restored scroll position could hide the ID check or Pay
     showMethod();
     showChange();
   }
@@ -197,6 +202,34 @@
     ["scan", "device", "print"].forEach(function (name) { source.addEventListener(name, handlers[name]); });
   }
 
+  // A checkout whose sale is already recorded (restored by Back or the bfcache, reloaded, or open in a
+  // second tab) must not sell again: ask the server whether its one-time key was used and, if so,
+  // show the recorded sale instead. The server redirects a POST with a used key there too.
+  function restoredCheckout() {
+    var form = document.querySelector("form.checkout[data-recorded]");
+    if (!form) return;
+    function ask() {
+      fetch(form.dataset.recorded, {credentials: "same-origin", cache: "no-store"})
+        .then(function (r) { return r.json(); })
+        .then(function (body) { if (body.sale_url) window.location.replace(body.sale_url); })
+        .catch(function () {});
+    }
+    window.addEventListener("pageshow", function (ev) { if (ev.persisted) ask(); });
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) ask(); });
+    var nav = (performance.getEntriesByType && performance.getEntriesByType("navigation")[0]) || {};
+    if (nav.type === "back_forward" || nav.type === "reload") ask();
+  }
+
+  // Pay for a repeat sale stays locked until the clerk ticks "Sell again anyway" (the server checks too).
+  function repeatSaleLock() {
+    var pay = document.querySelector("button[data-locked]");
+    var box = document.querySelector("[data-unlocks-pay]");
+    if (!pay || !box) return;
+    function sync() { pay.disabled = !box.checked; }
+    box.addEventListener("change", sync);
+    sync();
+  }
+
   // While the carrier has not confirmed a sale, look again every few seconds and show the news.
   function watchSaleStatus() {
     var el = document.querySelector("[data-watch-status]");
@@ -211,5 +244,8 @@
     }, 3000);
   }
 
-  onReady(function () { pinpad(); oneSubmit(); checkout(); wedgeScanner(); watchSaleStatus(); deviceEvents(); });
+  onReady(function () {
+    pinpad(); oneSubmit(); checkout(); restoredCheckout(); repeatSaleLock(); wedgeScanner(); watchSaleStatus();
+    deviceEvents();
+  });
 })();
