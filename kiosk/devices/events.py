@@ -67,13 +67,17 @@ class StreamSlots:
         self.total, self.per_owner = total, per_owner
         self._lock = threading.Lock()
         self._open: dict[str, int] = {}
+        #: Streams refused over a cap since start (for the manager's health details and the tests).
+        self.refused = 0
 
     def acquire(self, owner: str) -> str | None:
         """Take a slot for ``owner``; returns None, or which cap is full: ``"owner"`` or ``"total"``."""
         with self._lock:
             if sum(self._open.values()) >= self.total:
+                self.refused += 1
                 return "total"
             if self._open.get(owner, 0) >= self.per_owner:
+                self.refused += 1
                 return "owner"
             self._open[owner] = self._open.get(owner, 0) + 1
             return None

@@ -92,3 +92,22 @@ def shot(page):
             page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
     return _shot
+
+
+@pytest.fixture(autouse=True)
+def _sales_of_earlier_tests_are_old(live_app):
+    """Every browser test starts outside the repeat-sale window of the tests before it.
+
+    The browser tests share one database and sell the demo lines again and again; a sale of the same line
+    and plan within ``counter.repeat_sale_minutes`` rightly asks "Sell again anyway" (tests/browser/
+    test_checkout_guard.py checks that), which would lock Pay in the tests that are about something else.
+    """
+    from datetime import timedelta
+
+    from pos.db import db
+    from pos.models import Sale
+
+    with live_app.app_context():
+        for sale in db.session.query(Sale):
+            sale.created_at -= timedelta(days=1)
+        db.session.commit()
