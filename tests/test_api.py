@@ -87,6 +87,10 @@ def test_same_key_other_body_422(api):
      "id_check_required"),
     (CASH | {"payment": {"method": "card", "approval_code": "OK1234", "last4": "4242424242424242"}}, "h", 400,
      "card_number_refused"),
+    (CASH | {"payment": {"method": "card", "approval_code": "ABC", "last4": "4242"}}, "h2", 422,
+     "invalid_approval_code"),  # the document's shape, but not the terminal's 6-character format
+    (CASH | {"payment": {"method": "card", "approval_code": "AB-123", "last4": "4242"}}, "h3", 400,
+     "invalid_approval_code"),  # off the document's shape
     (CASH | {"payment": "cash"}, "i", 400, "validation_failed"),
     ([1, 2], "j", 400, "validation_failed"),
 ])

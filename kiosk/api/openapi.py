@@ -81,9 +81,11 @@ SCHEMAS = {
     "CardPayment": {"type": "object", "additionalProperties": False,
                   "required": ["method", "approval_code", "last4"], "properties": {
         "method": {"const": "card"}, "approval_code": {
-            "type": "string", "pattern": "^[A-Za-z0-9]{6}$",
-            "description": "as the terminal prints it; the default format, payment.approval_code_pattern "
-                           "(per terminal), may set another"},
+            "type": "string", "minLength": 1, "maxLength": 12, "pattern": "^[A-Za-z0-9]{1,12}$",
+            "description": "As the card terminal prints it on the slip. Each terminal's own format "
+                           "(payment.approval_code_pattern; by default 6 letters or digits) narrows this "
+                           "shape: a code of this shape in another format is 422 invalid_approval_code. "
+                           "At most 12 characters, so a card number never fits."},
         "last4": {"type": "string", "minLength": 4, "maxLength": 4, "pattern": "^[0-9]{4}$"}}},
     "IdCheck": {"type": "object", "additionalProperties": False,
               "required": ["document_type", "country", "last4", "seen"], "properties": {

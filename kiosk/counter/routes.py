@@ -86,7 +86,8 @@ def _checkout_context(line_text: str, plan_ref: str, verdict=None, ask_carrier: 
     check = renewal_check.check_renewal(parsed, plan, verdict, repeat_minutes=_repeat_minutes())
     return {"line": parsed, "plan": plan, "quote": checkout.quote(plan, _store()), "check": check,
             "check_message": check_text(check) if check.state != "ok" else "",
-            "snapshot": lines.last_snapshot(parsed), "id_types": checkout.ID_DOCUMENT_TYPES}
+            "snapshot": lines.last_snapshot(parsed), "id_types": checkout.ID_DOCUMENT_TYPES,
+            "approval_example": _approval_format().example}
 
 
 @bp.get("/checkout")
