@@ -37,6 +37,7 @@ def init_app(app) -> None:
             extra = {"field": exc.field} if exc.field else {}
             if isinstance(exc, InputRefused):
                 extra["reason"] = exc.reason
+            extra.update(exc.details)
             return problem(exc.status, exc.code, error_message(exc), **extra)
         if isinstance(exc, InputRefused):  # the page must not reflect the refused URL (language switch's next=)
             back = back_link()

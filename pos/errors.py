@@ -23,6 +23,8 @@ class DomainError(Exception):
         self.message = message
         self.params = params
         self.field = field
+        #: Machine-readable facts for API clients, added to the problem document (never translated).
+        self.details: dict = {}
         if status is not None:
             self.status = status
 

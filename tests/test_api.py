@@ -1,5 +1,7 @@
 """The JSON API: tokens, roles, idempotency, problem+json errors, and an OpenAPI document that matches it."""
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
@@ -220,16 +222,33 @@ def test_idempotency_keys_belong_to_their_principal(api, clean_app):
     """Another staff member's token reusing a key sells its own sale: it neither replays nor detects the first."""
     first = _post(api, CASH, key="shared-key")
     other = _client_for(clean_app, "manager")
-    same_body = _post(other, CASH, key="shared-key")
-    assert same_body.status_code == 201 and "Idempotent-Replayed" not in same_body.headers
-    assert same_body.get_json()["id"] != first.get_json()["id"]
+    # Another line: the same line and plan again would be a repeat sale (see the next test).
+    other_body = CASH | {"line": "(415) 555-0124"}
+    own = _post(other, other_body, key="shared-key")
+    assert own.status_code == 201 and "Idempotent-Replayed" not in own.headers
+    assert own.get_json()["id"] != first.get_json()["id"]
     # The owner still gets its own sale back, and the other principal's replay is its own.
     assert _post(api, CASH, key="shared-key").get_json()["id"] == first.get_json()["id"]
-    replay = _post(other, CASH, key="shared-key")
-    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json()["id"] == same_body.get_json()["id"]
+    replay = _post(other, other_body, key="shared-key")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json()["id"] == own.get_json()["id"]
     with clean_app.app_context():
         scopes = set(db.session.scalars(select(Sale.idempotency_scope)))
     assert len(scopes) == 2 and all(s.startswith("staff:") for s in scopes)
+
+
+def test_repeat_sale_through_the_api_needs_sell_again(api, clean_app):
+    """As at the counter, the same line and plan again within the window is 422 naming the earlier sale, and
+    sells only with ``sell_again`` set to that sale's id; a retry of the first request is still its replay."""
+    first = _post(api, CASH, key="first").get_json()
+    again = _post(_client_for(clean_app, "manager"), CASH, key="second")
+    _problem(again, 422, "repeat_sale_unconfirmed")
+    assert again.get_json()["earlier_sale"] == {"id": first["id"], "receipt_number": first["receipt_number"]}
+    _problem(_post(api, CASH | {"sell_again": str(uuid.uuid4())}, key="third"), 422, "repeat_sale_unconfirmed")
+    assert _post(api, CASH, key="first").headers["Idempotent-Replayed"] == "true"
+    confirmed = _post(api, CASH | {"sell_again": first["id"]}, key="fourth")
+    assert confirmed.status_code == 201 and confirmed.get_json()["id"] != first["id"]
+    with clean_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sale)) == 2
 
 
 def test_idempotency_key_cannot_be_probed(api, clean_app):

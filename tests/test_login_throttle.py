@@ -120,16 +120,29 @@ def test_known_staff_pass_a_blocked_address(shop):
 
 
 def test_storm_from_many_addresses_spares_the_managers_terminal(shop):
-    """Guesses from many addresses pause the terminal, but not for the manager at their usual address."""
+    """Guesses at the manager's PIN from many addresses pause that account on new addresses only: the manager
+    still signs in at their usual address, and nobody else is locked out anywhere."""
     office = Browser(shop, "10.0.1.1")
     assert office.login("manager", MANAGER_PIN).status_code == 302
     for n in range(6):
         attacker = Browser(shop, f"10.9.9.{n}")
         for _ in range(20):
             attacker.login("manager", "0000")
-    stranger = Browser(shop, "10.0.1.2")
-    assert stranger.login("clerk", CLERK_PIN).status_code == 429
+    assert Browser(shop, "10.0.1.2").login("manager", MANAGER_PIN).status_code == 429
+    assert Browser(shop, "10.0.1.3").login("clerk", CLERK_PIN).status_code == 302
     assert Browser(shop, "10.0.1.1").login("manager", MANAGER_PIN).status_code == 302
+
+
+def test_storm_of_unknown_names_locks_no_staff_out(shop):
+    """Wrong PINs for names nobody has, spread over many addresses, pause only such names: staff sign in from
+    an address they never used, the manager included."""
+    for n in range(6):
+        attacker = Browser(shop, f"10.9.8.{n}")
+        for _ in range(19):
+            attacker.login("nobody", "0000")
+    assert Browser(shop, "10.9.8.200").login("nobody", "0000").status_code == 429
+    assert Browser(shop, "10.0.2.1").login("manager", MANAGER_PIN).status_code == 302
+    assert Browser(shop, "10.0.2.2").login("clerk", CLERK_PIN).status_code == 302
 
 
 def test_hammering_a_locked_account_writes_a_bounded_audit(shop):

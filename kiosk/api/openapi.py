@@ -52,9 +52,15 @@ SCHEMAS = {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "code": {"type": "string", "description": "Stable machine code, e.g. validation_failed, invalid_line, "
                  "plan_unavailable, insufficient_tender, id_check_required, idempotency_key_required, "
-                 "idempotency_key_reused, card_number_refused, unknown_terminal, sale_not_found, unauthorized, "
+                 "idempotency_key_reused, renewal_refused, repeat_sale_unconfirmed, card_number_refused, "
+                 "unknown_terminal, sale_not_found, unauthorized, "
                  "forbidden, not_found, too_large, unsupported_media_type, server_error"},
-        "detail": {"type": "string"}, "field": {"type": "string"}}},
+        "detail": {"type": "string"}, "field": {"type": "string"},
+        "carrier_code": {"type": "string", "description": "renewal_refused: why the carrier would refuse it, "
+                         "e.g. RECENTLY_RENEWED, PRICE_CHANGED, LINE_NOT_ELIGIBLE"},
+        "earlier_sale": {"type": "object", "description": "repeat_sale_unconfirmed (and RECENTLY_RENEWED when "
+                         "the earlier renewal is ours): the sale to name as sell_again",
+                         "properties": {"id": {"type": "string"}, "receipt_number": {"type": "string"}}}}},
     "Plan": {"type": "object", "required": ["id", "name", "price_minor", "currency", "validity_days", "data_mb",
                                              "voice_min", "sms", "requires_id"], "properties": {
         "id": {"type": "string"}, "name": {"type": "string"},
@@ -104,7 +110,12 @@ SCHEMAS = {
                      "description": "Terminal code; default: the server's own (unknown: 404 unknown_terminal)"},
         "payment": {"oneOf": [{"$ref": "#/components/schemas/CashPayment"},
                               {"$ref": "#/components/schemas/CardPayment"}]},
-        "id_check": {"$ref": "#/components/schemas/IdCheck"}}},
+        "id_check": {"$ref": "#/components/schemas/IdCheck"},
+        "sell_again": {"type": "string", "format": "uuid", "minLength": 36, "maxLength": 36,
+                       "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                       "description": "The id of the earlier sale of this line and plan that a 422 "
+                                      "repeat_sale_unconfirmed named (earlier_sale.id): the customer really "
+                                      "wants a second renewal. Only that very sale confirms it."}}},
     "Renewal": {"type": "object", "required": ["id", "status", "receipt_number", "total_minor", "change_minor"],
                 "properties": {
         "id": {"type": "string", "format": "uuid"},

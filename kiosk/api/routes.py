@@ -9,11 +9,11 @@ from flask import current_app, g, jsonify, request
 from pos.errors import DomainError
 from pos.models import Plan, Sale
 from pos.money import max_minor, parse_amount
-from pos.services import audit, catalog, checkout, lines, sales
+from pos.services import audit, catalog, checkout, lines, renewal_check, sales
 from pos.services.terminals import terminal_by_code
 
 from ..auth import token_required
-from ..carrier_link import live_line_status
+from ..carrier_link import carrier_verdict, live_line_status
 from ..database import unit_of_work
 from ..payment_settings import ApprovalFormat, approval_format
 from . import bp
@@ -110,9 +110,13 @@ def _payment(pay: dict, currency: str, approval: ApprovalFormat):
 
 @bp.post("/renewals")
 @token_required()
-@unit_of_work
 def create_renewal():
-    """Sell a renewal; ``Idempotency-Key`` makes a retried request return the same sale."""
+    """Sell a renewal; ``Idempotency-Key`` makes a retried request return the same sale.
+
+    As at the counter, the carrier is asked first (within the lookup deadline, outside any
+    transaction) and a renewal it would refuse, or a repeat of a recent sale without ``sell_again``,
+    is refused with 422 before any money is recorded.
+    """
     key = request.headers.get("Idempotency-Key", "")
     if schema_problem(SCHEMAS, IDEMPOTENCY_KEY, key) is not None:
         raise DomainError("idempotency_key_required",
@@ -136,18 +140,30 @@ def create_renewal():
             id_check = checkout.make_id_check(_text(idc, "document_type"), _text(idc, "country"),
                                               _text(idc, "last4"), idc.get("seen") is True)
         line_text = _text(body, "line") or ""
-        sales.parse_line_or_refuse(line_text, store.default_region)
+        line = sales.parse_line_or_refuse(line_text, store.default_region)
         if problem is not None:
             raise not_as_documented(problem)
-        sale, created = sales.renew(store=store, terminal=terminal_by_code(terminal_code), staff=g.staff,
-                                    channel="api", line_text=line_text, plan_ref=_text(body, "plan_id") or "",
-                                    payment=payment, id_check=id_check, idempotency_key=key)
+        terminal = terminal_by_code(terminal_code)
+        plan_ref = _text(body, "plan_id") or ""
+        # A retry of a recorded request needs no carrier: it gets its sale back (or 422 for another body).
+        verdict = None if sales.sale_in_scope(key, staff=g.staff, terminal=terminal) else \
+            carrier_verdict(current_app, line, catalog.plan_for_sale(plan_ref))
+        sale, created = _record_renewal(verdict, _text(body, "sell_again"), store=store, terminal=terminal,
+                                        staff=g.staff, channel="api", line_text=line_text, plan_ref=plan_ref,
+                                        payment=payment, id_check=id_check, idempotency_key=key)
     response = jsonify(sale_json(sale))
     response.status_code = 201 if created else 200
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/renewals/{sale.id}"
     return response
+
+
+@unit_of_work
+def _record_renewal(verdict, sell_again: str | None, **sale):
+    return renewal_check.renew_after_check(
+        carrier=verdict, repeat_minutes=current_app.config["KIOSK"]["counter"]["repeat_sale_minutes"],
+        confirmed_sale_id=sell_again, **sale)
 
 
 @bp.get("/renewals/<sale_id>")

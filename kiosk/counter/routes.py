@@ -155,7 +155,7 @@ def _record_sale(verdict):
         if context["plan"].requires_id:
             id_check = checkout.make_id_check(form.get("document_type"), form.get("country"),
                                               form.get("id_last4"), form.get("seen") == "yes")
-        sale, _created = renewal_check.renew_after_check(
+        sale, created = renewal_check.renew_after_check(
             carrier=verdict, repeat_minutes=_repeat_minutes(), confirmed_sale_id=form.get("sell_again"),
             store=store, terminal=_terminal(), staff=g.staff, channel="counter", line_text=form.get("line", ""),
             plan_ref=form.get("plan"), payment=payment, id_check=id_check, idempotency_key=form.get("sale_key", ""))
@@ -172,6 +172,8 @@ def _record_sale(verdict):
         return render_template("counter/checkout.html", sale_key=form.get("sale_key") or str(uuid.uuid4()),
                                error=message, error_field=exc.field, form=safe_form,
                                confirm=exc.params if exc.code == "confirm_tender" else None, **context), 422
+    if not created:  # a second tap, or a checkout already paid: that sale, nothing charged again
+        return redirect(url_for("counter.sale", sale_id=sale.id, already=1))
     return redirect(url_for("counter.sale", sale_id=sale.id, done=1))
 
 

@@ -1,11 +1,15 @@
 """PIN sign-in that guessing cannot turn against staff.
 
-Failures are counted in three kinds of bucket (:class:`pos.models.LoginThrottle`): per client
-address, per terminal, and per account *at* an address ("pair"). A pair that fails
-``pair_attempts`` times is locked — but only at that address, so an attacker elsewhere cannot lock
-a manager out at the counter. An address or terminal that fails too often is blocked for every
-name (no PIN is even checked, so a storm costs no scrypt work), except for an account that has
-signed in from that address lately: its own terminal keeps working. Every block lasts twice as long
+Failures are counted in four kinds of bucket (:class:`pos.models.LoginThrottle`): per client
+address, per account *at* an address ("pair"), per account everywhere ("acct"), and per terminal for
+names that are no staff member's ("term"). A pair that fails ``pair_attempts`` times is locked — but
+only at that address, so an attacker elsewhere cannot lock a manager out at the counter. An address
+that fails too often is blocked for every name (no PIN is even checked, so a storm costs no scrypt
+work); an account that fails ``terminal_attempts`` times across addresses is blocked for that account
+alone; guesses at names nobody has, from many addresses, block only such names. None of these blocks
+an account at an address it signed in from lately: its own terminal keeps working. A storm from
+many addresses thus slows a guesser of one PIN without locking anyone else out, and never locks the
+manager out of the manager's own terminal. Every block lasts twice as long
 as the one before. Unknown names, wrong PINs and locked pairs do the same scrypt work and get the
 same answer. Failures reach the audit log as one row per block and one summary of the attempts
 refused during it, never one row per attempt.
@@ -69,9 +73,12 @@ def _dummy_hash(n: int) -> str:
 
 
 def _keys(source: Source, staff_id: int | None) -> dict[str, str]:
-    keys = {"addr": f"addr:{source.address}"[:120], "term": f"term:{source.terminal}"}
+    keys = {"addr": f"addr:{source.address}"[:120]}
     if staff_id is not None:
         keys["pair"] = f"pair:{staff_id}@{source.address}"[:120]
+        keys["acct"] = f"acct:{staff_id}"
+    else:  # the terminal-wide bucket holds only names nobody has: a storm of them locks no staff out
+        keys["term"] = f"term:{source.terminal}"
     return keys
 
 
@@ -90,7 +97,8 @@ def assess(name: str, source: Source, policy: ThrottlePolicy, *, now: datetime |
     buckets = {kind: db.session.get(LoginThrottle, key) for kind, key in keys.items()}
     pair = buckets.get("pair")
     trusted = bool(pair and pair.last_success_at and now - pair.last_success_at < policy.trust_for)
-    waits = [] if trusted else [w for w in (_remaining(buckets["addr"], now), _remaining(buckets["term"], now)) if w]
+    waits = [] if trusted else [w for w in (_remaining(buckets.get(kind), now) for kind in ("addr", "term", "acct"))
+                                if w]
     return Assessment(name=name, staff_id=staff.id if staff else None,
                       pin_hash=staff.pin_hash if staff else _dummy_hash(policy.scrypt_n),
                       throttled_for=max(waits) if waits else None)
@@ -109,8 +117,8 @@ def record(assessment: Assessment, pin_ok: bool, source: Source, policy: Throttl
     now = now or utcnow()
     keys = _keys(source, assessment.staff_id)
     if assessment.throttled_for:
-        for kind in ("addr", "term"):
-            bucket = _locked(keys[kind])
+        for kind in ("addr", "term", "acct"):
+            bucket = _locked(keys[kind]) if kind in keys else None
             if _remaining(bucket, now):
                 bucket.blocked_attempts += 1
         return None
@@ -131,7 +139,11 @@ def record(assessment: Assessment, pin_ok: bool, source: Source, policy: Throttl
     elif pair is not None:
         _fail(pair, policy.pair_attempts, policy.pair_lockout, policy, now, staff=staff, subject=staff.name)
     _fail(buckets["addr"], policy.source_attempts, policy.source_block, policy, now, subject=source.address)
-    _fail(buckets["term"], policy.terminal_attempts, policy.source_block, policy, now, subject=source.terminal)
+    if "term" in buckets:
+        _fail(buckets["term"], policy.terminal_attempts, policy.source_block, policy, now, subject=source.terminal)
+    if "acct" in buckets:
+        _fail(buckets["acct"], policy.terminal_attempts, policy.source_block, policy, now, staff=staff,
+              subject=staff.name)
     return None
 
 
@@ -195,7 +207,8 @@ def _fail(bucket: LoginThrottle, limit: int, base: timedelta, policy: ThrottlePo
 def unlock(staff: Staff, *, by: Staff | None = None) -> int:
     """Lift every lock on ``staff`` at every address (a manager's decision); returns how many there were."""
     now = utcnow()
-    buckets = list(db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.like(f"pair:{staff.id}@%"))))
+    buckets = list(db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.like(f"pair:{staff.id}@%")
+                                                                  | (LoginThrottle.key == f"acct:{staff.id}"))))
     locked = 0
     for bucket in buckets:
         _summarise(bucket, by=by)

@@ -75,8 +75,12 @@ class RenewalRefused(DomainError):
         else:
             super().__init__("repeat_sale_unconfirmed",
                              "This line was sold this plan moments ago (%(receipt)s): confirm to sell again.",
-                             receipt=check.earlier.receipt_number if check.earlier else "")
+                             field="sell_again", receipt=check.earlier.receipt_number if check.earlier else "")
         self.check = check
+        if check.state == "refused":
+            self.details["carrier_code"] = check.code
+        if check.earlier is not None:  # an API client confirms a repeat by posting this id as sell_again
+            self.details["earlier_sale"] = {"id": check.earlier.id, "receipt_number": check.earlier.receipt_number}
 
 
 def recent_sale(line: Line, plan: Plan, *, minutes: int, now: datetime | None = None) -> Sale | None:
@@ -113,18 +117,24 @@ def require_sellable(check: RenewalCheck, confirmed_sale_id: str | None) -> None
 
 def renew_after_check(*, carrier: CarrierVerdict | None, repeat_minutes: int, confirmed_sale_id: str | None,
                       **sale) -> tuple[Sale, bool]:
-    """``sales.renew(**sale)`` once the check allows it; a replay of a recorded key returns its sale unchecked.
+    """``sales.renew(**sale)`` once the check allows it; a recorded key returns its sale, never a second one.
 
     Runs inside the caller's unit of work: the plan's row is locked first (PostgreSQL; SQLite's
     write transaction already serialises), so two tabs posting two checkouts at once cannot both pass
     the repeat check.
     """
-    if recorded_sale(sale.get("idempotency_key", "")) is not None:
-        return sales.renew(**sale)  # the same request again: its own sale, never "a repeat of itself"
     store = sale["store"]
     line = sales.parse_line_or_refuse(sale["line_text"], store.default_region)
     plan = plan_for_sale(sale["plan_ref"])
+    # The lock first: a request racing its own retry then finds the retry's sale below (PostgreSQL reads
+    # what committed before each statement), never "a repeat of itself".
     db.session.execute(select(Plan.id).where(Plan.id == plan.id).with_for_update())
+    if sales.sale_in_scope(sale["idempotency_key"], staff=sale.get("staff"), terminal=sale["terminal"]):
+        return sales.renew(**sale)  # this principal's request again: its replay (or 422 for another body)
+    if sale.get("channel") == "counter":
+        paid = recorded_sale(sale["idempotency_key"])
+        if paid is not None:  # a checkout another clerk already paid (Switch clerk, then Back): that sale
+            return paid, False
     check = check_renewal(line, plan, carrier, repeat_minutes=repeat_minutes)
     require_sellable(check, confirmed_sale_id)
     return sales.renew(**sale)

@@ -139,10 +139,15 @@ def idempotency_scope(staff: Staff | None, terminal: Terminal) -> str:
     return f"staff:{staff.id}" if staff is not None else f"terminal:{terminal.code}"
 
 
+def sale_in_scope(key: str, *, staff: Staff | None, terminal: Terminal) -> Sale | None:
+    """The sale ``staff`` (or, without staff, ``terminal``) recorded under an idempotency key, or None."""
+    return db.session.scalar(select(Sale).where(Sale.idempotency_scope == idempotency_scope(staff, terminal),
+                                                Sale.idempotency_key == (key or "").strip()))
+
+
 def sale_for_key(key: str, *, staff: Staff | None, terminal: Terminal) -> Sale:
     """The sale ``staff`` (or, without staff, ``terminal``) recorded under an idempotency key."""
-    sale = db.session.scalar(select(Sale).where(Sale.idempotency_scope == idempotency_scope(staff, terminal),
-                                                Sale.idempotency_key == (key or "").strip()))
+    sale = sale_in_scope(key, staff=staff, terminal=terminal)
     if sale is None:
         raise NotFound("sale_not_found", "No sale has receipt number %(ref)s.", ref=(key or "")[:40])
     return sale
