@@ -16,6 +16,7 @@ from pathlib import Path
 from kiosk import create_app
 from kiosk.cli import _sync_terminals, seed_demo, upgrade_database
 from pos.db import begin_write, db
+from pos.identifiers import sample_iccid
 from pos.services import checkout, sales, staff
 from pos.services.terminals import terminal_by_code
 
@@ -41,21 +42,23 @@ def main(n: int) -> None:
         db.session.commit()
         store, terminal = app.config["STORE"], terminal_by_code("T01")
         service_times = []
-        for _ in range(n):
+        for i in range(n):
             start = time.perf_counter()
             begin_write()
-            sales.renew(store=store, terminal=terminal, staff=clerk, channel="counter", line_text="(415) 555-0123",
+            sales.renew(store=store, terminal=terminal, staff=clerk, channel="counter", line_text=sample_iccid(i),
                         plan_ref="US-7D-5GB", payment=checkout.CashPayment(2000), id_check=None,
                         idempotency_key=str(uuid.uuid4()))
             db.session.commit()
             service_times.append(time.perf_counter() - start)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    body = {"line": "(415) 555-0123", "plan_id": "US-7D-5GB", "payment": {"method": "cash", "tendered_minor": 2000}}
+    # One SIM per sale: the same line and plan again would (rightly) be refused as a repeat sale.
+    body = {"plan_id": "US-7D-5GB", "payment": {"method": "cash", "tendered_minor": 2000}}
     api_times = []
-    for _ in range(n):
+    for i in range(n):
         start = time.perf_counter()
-        response = client.post("/api/v1/renewals", json=body, headers=headers | {"Idempotency-Key": str(uuid.uuid4())})
+        response = client.post("/api/v1/renewals", json=body | {"line": sample_iccid(n + i)},
+                               headers=headers | {"Idempotency-Key": str(uuid.uuid4())})
         api_times.append(time.perf_counter() - start)
         assert response.status_code == 201, response.get_data(as_text=True)
     print(f"SQLite (WAL, synchronous=FULL), {n} sales each, database in {instance}")

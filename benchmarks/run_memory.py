@@ -16,6 +16,11 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pos.identifiers import sample_iccid
 
 
 def rss_mb(pid: int) -> float:
@@ -55,10 +60,11 @@ def main(n: int) -> None:
                 time.sleep(0.1)
         print(f"kiosk run started: RSS {rss_mb(server.pid):.1f} MB")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        body = json.dumps({"line": "(415) 555-0123", "plan_id": "US-7D-5GB",
-                           "payment": {"method": "cash", "tendered_minor": 2000}})
         start = time.perf_counter()
         for i in range(1, n + 1):
+            # One SIM per sale: the same line and plan again would (rightly) be refused as a repeat sale.
+            body = json.dumps({"line": sample_iccid(i), "plan_id": "US-7D-5GB",
+                               "payment": {"method": "cash", "tendered_minor": 2000}})
             conn.request("POST", "/api/v1/renewals", body=body,
                          headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4()),
                                   "Content-Type": "application/json"})

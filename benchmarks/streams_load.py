@@ -11,6 +11,7 @@ Prints figures; asserts nothing.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -26,6 +27,7 @@ import httpx
 from kiosk import create_app
 from kiosk.cli import _sync_terminals, upgrade_database
 from pos.db import db
+from pos.identifiers import sample_iccid
 from pos.services import catalog, staff
 from tests.helpers import waitress_serving
 
@@ -33,6 +35,7 @@ SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
 STREAMS = 50
 CLIENTS = 4  # parallel clients measuring
 CASH = {"line": "(415) 555-0123", "plan_id": "US-7D-5GB", "payment": {"method": "cash", "tendered_minor": 2000}}
+_customers = itertools.count()
 
 
 def _app(instance: Path, server: dict):
@@ -74,8 +77,10 @@ def _healthz(http: httpx.Client, _key: str) -> None:
 
 def _sale(token: str):
     def send(http: httpx.Client, key: str) -> None:
-        r = http.post("/api/v1/renewals", json=CASH, headers={"Authorization": f"Bearer {token}",
-                                                              "Idempotency-Key": key})
+        # One SIM per sale: the same line and plan again would (rightly) be refused as a repeat sale.
+        line = sample_iccid(next(_customers))
+        r = http.post("/api/v1/renewals", json=CASH | {"line": line},
+                      headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
         assert r.status_code == 201, r.text
 
     return send

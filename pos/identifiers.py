@@ -53,6 +53,16 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def with_luhn_digit(digits: str) -> str:
+    """``digits`` followed by the Luhn check digit that makes the whole pass :func:`luhn_ok`."""
+    return digits + next(d for d in "0123456789" if luhn_ok(digits + d))
+
+
+def sample_iccid(n: int) -> str:
+    """The ``n``-th of a series of valid 19-digit ICCIDs, for demos and benchmarks: one SIM per customer."""
+    return with_luhn_digit(f"890141{n:012d}")
+
+
 def parse_iccid(text: str) -> Line:
     """Normalise and check an ICCID: spaces, dashes and a trailing F removed; 19-20 digits; 89; Luhn."""
     cleaned = _ICCID_NOISE.sub("", text or "").upper()

@@ -103,7 +103,8 @@ def sse(event: str, data: dict) -> str:
 
 
 def stream(broker: EventBroker, terminal: str, q: queue.Queue, first: list[tuple[str, dict]], *,
-           heartbeat: float, lifetime: float, disconnected: Callable[[], bool] | None = None) -> Iterator[str]:
+           heartbeat: float, lifetime: float, disconnected: Callable[[], bool] | None = None,
+           still_signed_in: Callable[[], bool] | None = None) -> Iterator[str]:
     """Frames for one browser: ``first`` events, then published ones, a comment every ``heartbeat``
     seconds (proxies keep the connection; a gone browser makes the write fail), and the end after
     ``lifetime`` seconds so a server thread is never held for ever (EventSource reconnects).
@@ -114,7 +115,11 @@ def stream(broker: EventBroker, terminal: str, q: queue.Queue, first: list[tuple
     the stream checks four times a second and ends at once: a clerk clicking through screens
     cannot tie up the server's threads with streams nobody reads.
 
-    Runs after the request has ended: it touches no database session and no request context.
+    With ``still_signed_in``, asked at each heartbeat, a stream whose session ended (sign-out, Switch
+    clerk, PIN reset, deactivation) ends within one heartbeat instead of at its lifetime.
+
+    Runs after the request has ended: it touches no request context, and the database only through
+    ``still_signed_in``.
     """
     tick = DISCONNECT_CHECK_SECONDS if disconnected is not None else heartbeat
     try:
@@ -127,6 +132,8 @@ def stream(broker: EventBroker, terminal: str, q: queue.Queue, first: list[tuple
             if disconnected is not None and disconnected():
                 return
             if now >= next_beat:
+                if still_signed_in is not None and not still_signed_in():
+                    return
                 yield ": keep-alive\n\n"
                 next_beat = now + heartbeat
             try:

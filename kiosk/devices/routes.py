@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext
 
 from pos.db import db
-from pos.services import printing, sales
+from pos.services import printing, sales, sessions
 
-from ..auth import staff_required
+from ..auth import SESSION_KEY, session_limits, staff_required
 from ..database import unit_of_work
 from .events import stream
 
@@ -40,7 +40,8 @@ def events():
     # the generator needs neither the request nor the app context.
     db.session.close()
     frames = stream(hub.events, terminal, queue, first, heartbeat=heartbeat, lifetime=lifetime,
-                    disconnected=request.environ.get("waitress.client_disconnected"))
+                    disconnected=request.environ.get("waitress.client_disconnected"),
+                    still_signed_in=_session_check(current_app._get_current_object(), session.get(SESSION_KEY)))
     response = Response(frames, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must not buffer the stream
@@ -56,6 +57,20 @@ def events():
 
     response.call_on_close(release)
     return response
+
+
+def _session_check(app, token: str | None):
+    """A check the stream makes at each heartbeat: is the session that opened it still live?"""
+    limits = session_limits()
+
+    def still_signed_in() -> bool:
+        with app.app_context():
+            try:
+                return sessions.check_session(token or "", limits).session is not None
+            finally:
+                db.session.remove()  # the stream's thread keeps no connection between heartbeats
+
+    return still_signed_in
 
 
 def _refused(status: int) -> Response:

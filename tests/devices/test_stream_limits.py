@@ -64,11 +64,12 @@ def test_streams_over_the_caps_are_refused_at_once_and_sales_still_answer(served
         assert time.monotonic() - started < 3  # every refusal came back; none waited for a thread
         assert app.extensions["devices"].stream_slots.open() == 2
         with httpx.Client(base_url=base, timeout=5) as fresh:
-            for _ in range(5):
+            for i in range(5):
                 t0 = time.monotonic()
                 assert fresh.get("/healthz").status_code == 200
                 assert fresh.get("/login").status_code == 200
-                sale = fresh.post("/api/v1/renewals", json=CASH, headers={
+                # five customers' lines: one line and plan again would rightly be a repeat sale (422)
+                sale = fresh.post("/api/v1/renewals", json=CASH | {"line": f"(415) 555-01{10 + i}"}, headers={
                     "Authorization": f"Bearer {token}", "Idempotency-Key": f"k-{t0}"})
                 assert sale.status_code == 201
                 assert time.monotonic() - t0 < 1.0
@@ -113,5 +114,23 @@ def test_stream_ends_after_its_lifetime_and_frees_its_slot(served):
         assert [r.status_code for r in again] == [200, 200]
         for r in again:
             r.close()
+    finally:
+        clerk.close()
+
+
+def test_stream_ends_soon_after_its_session_ends(served):
+    """An open stream whose clerk signs out (Switch clerk) ends at its next heartbeat, not at its lifetime,
+    and frees its slot: a copied cookie's stream stops delivering scans too."""
+    app, base = served
+    clerk = _signed_in(base, "clerk", CLERK_PIN)
+    try:
+        opened = _open_stream(clerk)
+        assert opened.status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', clerk.get("/counter/").text).group(1)
+        assert clerk.post("/logout", data={"csrf_token": token}).status_code == 302
+        t0 = time.monotonic()
+        body = opened.read()  # returns only because the stream ends (its lifetime is 120 s)
+        assert time.monotonic() - t0 < 3 and body.startswith(b"retry: ")
+        assert wait_until(lambda: app.extensions["devices"].stream_slots.open() == 0, 2)
     finally:
         clerk.close()
