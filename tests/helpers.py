@@ -96,3 +96,22 @@ def waitress_serving(app):
     finally:
         stopping.set()
         thread.join(10)
+
+
+@contextlib.contextmanager
+def seeded_app(tmp_path, overrides: dict | None = None):
+    """An app of its own (instance in ``tmp_path``, cheap PIN hashing, ``overrides`` on top), migrated, with
+    its terminals, the demo plans and staff; its connections are closed afterwards (a PostgreSQL database
+    can then be dropped)."""
+    from kiosk import create_app
+    from kiosk.cli import _sync_terminals, upgrade_database
+
+    app = create_app({"security": {"pin_scrypt_n": 16}, **(overrides or {})}, instance=tmp_path)
+    upgrade_database(app)
+    _sync_terminals(app)
+    seed_basic(app)
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()

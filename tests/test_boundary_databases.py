@@ -3,13 +3,11 @@
 import pytest
 from sqlalchemy import func, select
 
-from kiosk import create_app
-from kiosk.cli import _sync_terminals, upgrade_database
 from pos.db import db
 from pos.models import Sale
 from pos.services import staff as staff_service
 
-from .helpers import csrf_from, login, sale_key_from, seed_basic
+from .helpers import csrf_from, login, sale_key_from, seed_basic, seeded_app
 from .postgres import temporary_database
 
 
@@ -59,13 +57,5 @@ def test_nul_refused_on_sqlite(clean_app):
 @pytest.mark.postgres
 def test_nul_refused_on_postgres(tmp_path):
     """On PostgreSQL (where psycopg cannot send a NUL) the same probes get the same answers, never a 500."""
-    with temporary_database() as url:
-        app = create_app({"security": {"pin_scrypt_n": 16}, "database": {"url": url}}, instance=tmp_path)
-        upgrade_database(app)
-        _sync_terminals(app)
-        seed_basic(app)
-        try:
-            _nul_everywhere(app)
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+    with temporary_database() as url, seeded_app(tmp_path, {"database": {"url": url}}) as app:
+        _nul_everywhere(app)

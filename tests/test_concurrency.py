@@ -6,12 +6,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from kiosk import create_app
-from kiosk.cli import _sync_terminals, upgrade_database
 from pos.db import db
 from pos.models import Sale
 
-from .helpers import login, seed_basic
+from .helpers import login, seed_basic, seeded_app
 from .postgres import temporary_database
 
 BODY = {"line": "4155550123", "plan_id": "US-7D-5GB", "payment": {"method": "cash", "tendered_minor": 2000}}
@@ -72,13 +70,6 @@ def test_parallel_sales_sqlite(clean_app):
 @pytest.mark.postgres
 def test_parallel_sales_postgres(tmp_path):
     """The same holds on PostgreSQL, where requests really run at the same time."""
-    with temporary_database() as url:
-        app = create_app({"security": {"pin_scrypt_n": 16}, "database": {"url": url}}, instance=tmp_path)
-        upgrade_database(app)
-        _sync_terminals(app)
-        seed_basic(app)
+    with temporary_database() as url, seeded_app(tmp_path, {"database": {"url": url}}) as app:
         _check_parallel(app)
-        client = app.test_client()
-        assert login(client).status_code == 302
-        with app.app_context():
-            db.engine.dispose()
+        assert login(app.test_client()).status_code == 302

@@ -7,13 +7,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from carrier.sandbox import start_sandbox
-from kiosk import create_app
 from kiosk.carrier_link import refresh_catalog
-from kiosk.cli import _sync_terminals, main, upgrade_database
+from kiosk.cli import main
 from pos.db import db
 from pos.models import Plan, Sale
 
-from .helpers import csrf_from, login, sale_key_from, seed_basic
+from .helpers import csrf_from, login, sale_key_from, seeded_app
 from .sync_helpers import FAST, make_worker, sandbox_post
 
 
@@ -29,14 +28,8 @@ def sandbox():
 def online(tmp_path, sandbox):
     """An app whose carrier is the sandbox, with the catalog and staff seeded."""
     sandbox_post(sandbox, "/_sandbox/faults", {"latency_ms": 0, "outage": False})
-    app = create_app({"security": {"pin_scrypt_n": 16}, "carrier": {"url": sandbox.url, "api_key": "sandbox-key"}},
-                     instance=tmp_path)
-    upgrade_database(app)
-    _sync_terminals(app)
-    seed_basic(app)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with seeded_app(tmp_path, {"carrier": {"url": sandbox.url, "api_key": "sandbox-key"}}) as app:
+        yield app
 
 
 def test_line_status_is_live_when_the_carrier_answers(online):

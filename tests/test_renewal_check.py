@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from carrier.sandbox import start_sandbox
 from kiosk import create_app
-from kiosk.cli import _sync_terminals, upgrade_database
 from kiosk.config import ConfigError
 from pos.db import db, utcnow
 from pos.identifiers import parse_line
@@ -17,7 +16,7 @@ from pos.models import Plan, Sale
 from pos.services import renewal_check
 from pos.services.renewal_check import CarrierVerdict
 
-from .helpers import csrf_from, gen_sale, login, sale_key_from, seed_basic
+from .helpers import csrf_from, gen_sale, login, sale_key_from, seed_basic, seeded_app
 from .sync_helpers import sandbox_post
 
 LINE, PLAN = "+14155550123", "US-7D-5GB"
@@ -220,14 +219,8 @@ def sandbox():
 def online(tmp_path, sandbox):
     """An app whose carrier is the sandbox."""
     sandbox_post(sandbox, "/_sandbox/faults", {"latency_ms": 0, "outage": False})
-    app = create_app({"security": {"pin_scrypt_n": 16}, "carrier": {"url": sandbox.url, "api_key": "sandbox-key"}},
-                     instance=tmp_path)
-    upgrade_database(app)
-    _sync_terminals(app)
-    seed_basic(app)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with seeded_app(tmp_path, {"carrier": {"url": sandbox.url, "api_key": "sandbox-key"}}) as app:
+        yield app
 
 
 def test_carrier_refusal_hides_pay_and_refuses_a_hand_made_post(online, sandbox):

@@ -5,12 +5,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from kiosk import create_app
-from kiosk.cli import _sync_terminals, upgrade_database
 from pos.db import db
 from pos.models import AuditEntry, LoginThrottle
 
-from .helpers import CLERK_PIN, csrf_from, login, seed_basic
+from .helpers import CLERK_PIN, csrf_from, login, seed_basic, seeded_app
 from .postgres import temporary_database
 
 THREADS, EACH = 8, 15
@@ -69,13 +67,5 @@ def test_parallel_storm_sqlite(clean_app):
 @pytest.mark.postgres
 def test_parallel_storm_postgres(tmp_path):
     """On PostgreSQL, where the requests really overlap, too: counters created at once do not clash."""
-    with temporary_database() as url:
-        app = create_app({"security": {"pin_scrypt_n": 16}, "database": {"url": url}}, instance=tmp_path)
-        upgrade_database(app)
-        _sync_terminals(app)
-        seed_basic(app)
-        try:
-            _check(app)
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+    with temporary_database() as url, seeded_app(tmp_path, {"database": {"url": url}}) as app:
+        _check(app)
