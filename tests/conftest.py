@@ -75,3 +75,33 @@ def client(clean_app):
 def runner(clean_app):
     """A CLI runner for the app's commands."""
     return clean_app.test_cli_runner()
+
+
+@pytest.fixture
+def shop(clean_app):
+    """The session app, emptied, with the demo catalog, a clerk and a manager; no carrier (offline)."""
+    from .helpers import seed_basic
+
+    seed_basic(clean_app)
+    return clean_app
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A sandbox carrier on 127.0.0.1 for the module's tests; renewals complete at once."""
+    from carrier.sandbox import start_sandbox
+
+    handle = start_sandbox(processing_delay_s=0, seed=2)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def online(tmp_path, sandbox):
+    """An app of its own whose carrier is the module's sandbox (faults off), with catalog and staff."""
+    from .helpers import seeded_app
+    from .sync_helpers import sandbox_post
+
+    sandbox_post(sandbox, "/_sandbox/faults", {"latency_ms": 0, "outage": False})
+    with seeded_app(tmp_path, {"carrier": {"url": sandbox.url, "api_key": "sandbox-key"}}) as app:
+        yield app

@@ -15,7 +15,7 @@ from pos.db import db
 from pos.models import AuditEntry, Payment, Sale
 from pos.services import staff as staff_service
 
-from .helpers import csrf_from, login, sale_key_from, seed_basic
+from .helpers import csrf_from, login, sale_key_from
 
 PAN = "4111111111111111"
 PAN_SPACED = "4111 1111 1111 1111"
@@ -24,13 +24,6 @@ BAD = [("a\x00b", "control_character"), ("a\x1bb", "control_character"), ("a\x85
        ("ab\u202ecd", "control_character"), ("a\nb", "control_character"), ("x" * (DEFAULT_MAX + 1), "too_long"),
        ("\ud800", "not_utf8"), ("\ufffd", "not_utf8"), (PAN, "card_number"), (PAN_SPACED, "card_number"),
        ("approval " + PAN + "99", "card_number")]
-
-
-@pytest.fixture
-def shop(clean_app):
-    """Catalog, clerk and manager."""
-    seed_basic(clean_app)
-    return clean_app
 
 
 @pytest.fixture

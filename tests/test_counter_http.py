@@ -8,14 +8,7 @@ from sqlalchemy import func, select
 from pos.db import db
 from pos.models import PrintJob, Sale
 
-from .helpers import CLERK_PIN, csrf_from, login, sale_key_from, seed_basic
-
-
-@pytest.fixture
-def shop(clean_app):
-    """Catalog, clerk and manager."""
-    seed_basic(clean_app)
-    return clean_app
+from .helpers import CLERK_PIN, csrf_from, login, sale_key_from
 
 
 def _sales(app) -> int:

@@ -3,21 +3,13 @@
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from pos.db import db, utcnow
 from pos.models import AuditEntry, LoginThrottle
 from pos.services import login_throttle
 
-from .helpers import CLERK_PIN, MANAGER_PIN, csrf_from, kiosk, seed_basic
-
-
-@pytest.fixture
-def shop(clean_app):
-    """Catalog, clerk and manager."""
-    seed_basic(clean_app)
-    return clean_app
+from .helpers import CLERK_PIN, MANAGER_PIN, csrf_from, kiosk
 
 
 class Browser:

@@ -2,34 +2,16 @@
 
 import time
 
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from carrier.sandbox import start_sandbox
 from kiosk.carrier_link import refresh_catalog
 from kiosk.cli import main
 from pos.db import db
 from pos.models import Plan, Sale
 
-from .helpers import csrf_from, login, sale_key_from, seeded_app
+from .helpers import csrf_from, login, sale_key_from
 from .sync_helpers import FAST, make_worker, sandbox_post
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    """One sandbox carrier for the module."""
-    handle = start_sandbox(processing_delay_s=0, seed=2)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def online(tmp_path, sandbox):
-    """An app whose carrier is the sandbox, with the catalog and staff seeded."""
-    sandbox_post(sandbox, "/_sandbox/faults", {"latency_ms": 0, "outage": False})
-    with seeded_app(tmp_path, {"carrier": {"url": sandbox.url, "api_key": "sandbox-key"}}) as app:
-        yield app
 
 
 def test_line_status_is_live_when_the_carrier_answers(online):

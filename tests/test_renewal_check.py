@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from carrier.sandbox import start_sandbox
 from kiosk import create_app
 from kiosk.config import ConfigError
 from pos.db import db, utcnow
@@ -16,17 +15,10 @@ from pos.models import Plan, Sale
 from pos.services import renewal_check
 from pos.services.renewal_check import CarrierVerdict
 
-from .helpers import csrf_from, gen_sale, login, sale_key_from, seed_basic, seeded_app
+from .helpers import csrf_from, gen_sale, login, sale_key_from, seed_basic
 from .sync_helpers import sandbox_post
 
 LINE, PLAN = "+14155550123", "US-7D-5GB"
-
-
-@pytest.fixture
-def shop(clean_app):
-    """Catalog, clerk and manager; no carrier configured (the counter is offline)."""
-    seed_basic(clean_app)
-    return clean_app
 
 
 def _sales(app) -> int:
@@ -207,20 +199,6 @@ def test_failed_sale_speaks_chinese(shop):
 
 # -- online: the carrier's check ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def sandbox():
-    """One sandbox carrier for the online tests."""
-    handle = start_sandbox(processing_delay_s=0, seed=3)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-def online(tmp_path, sandbox):
-    """An app whose carrier is the sandbox."""
-    sandbox_post(sandbox, "/_sandbox/faults", {"latency_ms": 0, "outage": False})
-    with seeded_app(tmp_path, {"carrier": {"url": sandbox.url, "api_key": "sandbox-key"}}) as app:
-        yield app
 
 
 def test_carrier_refusal_hides_pay_and_refuses_a_hand_made_post(online, sandbox):

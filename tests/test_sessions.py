@@ -10,14 +10,7 @@ from pos.models import AuditEntry, StaffSession
 from pos.services import sessions
 from pos.services import staff as staff_service
 
-from .helpers import CLERK_PIN, csrf_from, kiosk, login, seed_basic
-
-
-@pytest.fixture
-def shop(clean_app):
-    """Catalog, clerk and manager."""
-    seed_basic(clean_app)
-    return clean_app
+from .helpers import CLERK_PIN, csrf_from, kiosk, login
 
 
 def _signed_in(app, name="clerk", pin=CLERK_PIN):

@@ -3,20 +3,12 @@
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from pos.db import db
 from pos.models import ApiToken, AuditEntry
 
-from .helpers import CLERK_PIN, kiosk, login, seed_basic
-
-
-@pytest.fixture
-def shop(clean_app):
-    """Catalog, clerk and manager."""
-    seed_basic(clean_app)
-    return clean_app
+from .helpers import CLERK_PIN, kiosk, login
 
 
 def _token(app, *args: str) -> str:
