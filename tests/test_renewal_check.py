@@ -199,8 +199,6 @@ def test_failed_sale_speaks_chinese(shop):
 
 # -- online: the carrier's check ------------------------------------------------------------------
 
-
-
 def test_carrier_refusal_hides_pay_and_refuses_a_hand_made_post(online, sandbox):
     """On RECENTLY_RENEWED the plan is no link, the checkout has no Pay, and a crafted POST sells nothing."""
     line = "+14155550126"
