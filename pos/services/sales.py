@@ -114,8 +114,8 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
                             created_at=now))
     if isinstance(payment, CashPayment):  # recorded as data: the spooler fires it only once this commits
         printing.queue_drawer_kick(terminal, reason="cash_sale", sale=sale, now=now)
-    audit.record("sale.create", staff=staff, subject=sale.receipt_number, sale_id=sale.id, line=line.masked,
-                 plan=plan.carrier_plan_id, total_minor=sale.total_minor, method=payment.method,
+    audit.record("sale.create", staff=staff, terminal=terminal.code, subject=sale.receipt_number, sale_id=sale.id,
+                 line=line.masked, plan=plan.carrier_plan_id, total_minor=sale.total_minor, method=payment.method,
                  channel=channel, id_checked=bool(sale.id_document_type) or None)
     db.session.flush()
     return sale, True
