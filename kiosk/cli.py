@@ -245,6 +245,9 @@ _register_staff(main)
 from .cli_sync import register as _register_sync  # noqa: E402 - the commands join the group defined above
 
 _register_sync(main)
+from .cli_audit import register as _register_audit  # noqa: E402 - the commands join the group defined above
+
+_register_audit(main)
 
 from .cli_devices import devices_group  # noqa: E402 - the group joins `main` defined above
 

@@ -8,11 +8,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 
 from pos.db import db
-from pos.models import AuditEntry
-from pos.models.audit import APPEND_ONLY_TRIGGERS, DROP_APPEND_ONLY_TRIGGERS
+
+from .helpers import empty_audit_log
 
 #: Cheap PIN hashing in tests; one test checks the production cost separately.
 TEST_OVERRIDES = {"security": {"pin_scrypt_n": 16}}
@@ -51,21 +51,6 @@ def _empty_tables(application) -> None:
 
         db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0))
         db.session.commit()
-
-
-def empty_audit_log() -> None:
-    """Delete every audit entry, in the current transaction, past the append-only triggers.
-
-    Test-only: the triggers are dropped, the rows deleted and the triggers created again in one
-    transaction, so no other connection ever sees the table unguarded and production code has no way
-    around them.
-    """
-    dialect = db.session.get_bind().dialect.name
-    for statement in DROP_APPEND_ONLY_TRIGGERS[dialect]:
-        db.session.execute(text(statement))
-    db.session.execute(delete(AuditEntry))
-    for statement in APPEND_ONLY_TRIGGERS[dialect]:
-        db.session.execute(text(statement))
 
 
 @pytest.fixture

@@ -7,7 +7,11 @@ import re
 import threading
 import uuid
 
+from sqlalchemy import delete, text
+
 from pos.db import db
+from pos.models import AuditEntry
+from pos.models.audit import APPEND_ONLY_TRIGGERS, DROP_APPEND_ONLY_TRIGGERS
 from pos.services import catalog, checkout, sales, staff
 from pos.services.terminals import terminal_by_code
 
@@ -115,3 +119,24 @@ def seeded_app(tmp_path, overrides: dict | None = None):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def bypass_append_only(*statements, params: dict | None = None) -> None:
+    """Run raw SQL on the audit log as a tamperer with the schema owner's rights would, in the current
+    transaction: the append-only triggers are dropped around it and created again before it ends.
+
+    Test-only: production code has no path around the triggers; the hash chain is what shows such
+    an edit afterwards.
+    """
+    dialect = db.session.get_bind().dialect.name
+    for statement in DROP_APPEND_ONLY_TRIGGERS[dialect]:
+        db.session.execute(text(statement))
+    for statement in statements:
+        db.session.execute(statement, params)
+    for statement in APPEND_ONLY_TRIGGERS[dialect]:
+        db.session.execute(text(statement))
+
+
+def empty_audit_log() -> None:
+    """Delete every audit entry in the current transaction, past the append-only triggers (test-only)."""
+    bypass_append_only(delete(AuditEntry))
