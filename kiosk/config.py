@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from pos.models.terminal import TERMINAL_KINDS
 from pos.store import ChargeRule, StoreSettings
 
 from .private_files import make_instance_folder, private_umask
@@ -140,7 +141,7 @@ def validate(config: dict) -> None:
     for i, terminal in enumerate(config["terminals"]):
         if not _TERMINAL_CODE.match(str(terminal.get("code", ""))):
             raise ConfigError(f"'terminals[{i}].code' must be 1-8 capital letters or digits")
-        if terminal.get("kind", "counter") not in ("counter", "kiosk"):
+        if terminal.get("kind", "counter") not in TERMINAL_KINDS:
             raise ConfigError(f"'terminals[{i}].kind' must be counter or kiosk")
         codes.append(terminal["code"])
     if config["server"]["terminal"] not in codes:

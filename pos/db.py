@@ -24,6 +24,14 @@ NAMING_CONVENTION = {
 }
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """The SQL of a CHECK that ``column`` holds one of ``values`` (a NULL passes, as in every CHECK).
+
+    Models, migrations and tests build a state column's rule from the model's one tuple through this.
+    """
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
 class Base(DeclarativeBase):
     """Declarative base carrying the naming convention."""
 

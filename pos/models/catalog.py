@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime, db, utcnow
+
+#: CHECK rules by name, shared by the model, migration 0006 and the tests.
+PLAN_CHECKS = {
+    "price_not_negative": "price_minor >= 0",
+    "wholesale_not_negative": "wholesale_minor IS NULL OR wholesale_minor >= 0",
+}
 
 
 class Plan(db.Model):
     """A carrier plan as sold in this store. ``-1`` in data/voice/sms means unlimited."""
 
     __tablename__ = "plan"
+    __table_args__ = tuple(CheckConstraint(sql, name=name) for name, sql in PLAN_CHECKS.items())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     carrier_plan_id: Mapped[str] = mapped_column(String(64), unique=True)

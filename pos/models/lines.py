@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db
+from ..db import UTCDateTime, db, one_of
 
 LINE_STATUSES = ("ACTIVE", "GRACE", "EXPIRED", "SUSPENDED", "TERMINATED")
+#: How a line is named: a phone number in E.164 or a SIM's ICCID (pos.identifiers.Line.kind).
+LINE_KINDS = ("msisdn", "iccid")
+#: CHECK rules by name, shared by the model, migration 0006 and the tests.
+LINE_SNAPSHOT_CHECKS = {
+    "line_kind": one_of("line_kind", LINE_KINDS),
+    "status": one_of("status", LINE_STATUSES),
+}
 
 
 class LineSnapshot(db.Model):
     """The carrier's word on one line at ``checked_at`` (a phone number or an ICCID)."""
 
     __tablename__ = "line_snapshot"
-    __table_args__ = (UniqueConstraint("line_kind", "line"),)
+    __table_args__ = (UniqueConstraint("line_kind", "line"),
+                      *(CheckConstraint(sql, name=name) for name, sql in LINE_SNAPSHOT_CHECKS.items()))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     line_kind: Mapped[str] = mapped_column(String(8))

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, db, utcnow
+from ..db import UTCDateTime, db, one_of, utcnow
 
 #: pending: due at next_attempt_at; in_flight: claimed by a worker until claimed_until (then due
 #: again); done: the carrier's answer is final; failed: a person must look (needs attention).
 OUTBOX_STATES = ("pending", "in_flight", "done", "failed")
+OUTBOX_KINDS = ("renewal",)
+#: CHECK rules by name, shared by the model, migration 0006 and the tests.
+OUTBOX_CHECKS = {
+    "state": one_of("state", OUTBOX_STATES),
+    "kind": one_of("kind", OUTBOX_KINDS),
+    # An in-flight entry without a lease would never fall due again: the renewal would be stuck.
+    "in_flight_claimed": "state <> 'in_flight' OR (claimed_by IS NOT NULL AND claimed_until IS NOT NULL)",
+}
 
 
 class OutboxEntry(db.Model):
@@ -20,6 +28,7 @@ class OutboxEntry(db.Model):
     """
 
     __tablename__ = "outbox_entry"
+    __table_args__ = tuple(CheckConstraint(sql, name=name) for name, sql in OUTBOX_CHECKS.items())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), unique=True)

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, db, utcnow
+from ..db import UTCDateTime, db, one_of, utcnow
 
 PRINT_KINDS = ("receipt", "reprint", "z_report", "counter_ticket", "test_page", "drawer_kick")
 #: sending: claimed by a spooler and possibly on paper; never resent automatically (see docs/devices.md).
 PRINT_STATES = ("queued", "sending", "printed", "failed", "cancelled")
+#: CHECK rules by name, shared by the model, migration 0006 and the tests.
+PRINT_JOB_CHECKS = {
+    "state": one_of("state", PRINT_STATES),
+    "kind": one_of("kind", PRINT_KINDS),
+    "receipt_names_sale": "kind NOT IN ('receipt', 'reprint') OR sale_id IS NOT NULL",
+}
+#: A sale has one original receipt (renew() queues it; a failed one is queued again, never copied);
+#: every further copy is a "reprint" job, marked COPY. A second original would print a second
+#: receipt that does not say it is a copy.
+ONE_RECEIPT_PER_SALE = "kind = 'receipt'"
 
 
 class PrintJob(db.Model):
     """A document to print on a terminal's printer. A failed job keeps its reason and is retried."""
 
     __tablename__ = "print_job"
+    __table_args__ = (*(CheckConstraint(sql, name=name) for name, sql in PRINT_JOB_CHECKS.items()),
+                      Index("uq_print_job_receipt_sale_id", "sale_id", unique=True,
+                            sqlite_where=text(ONE_RECEIPT_PER_SALE), postgresql_where=text(ONE_RECEIPT_PER_SALE)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))

@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, db, utcnow
+from ..db import UTCDateTime, db, one_of, utcnow
 from .catalog import Plan
+from .lines import LINE_KINDS
 from .staff import Staff
 from .terminal import Terminal
 
 #: pending: queued for the carrier; confirmed: carrier renewed the line; needs_refund: the carrier
 #: declined or reversed it; needs_attention: a human must look; refunded: money given back.
 SALE_STATUSES = ("pending", "confirmed", "needs_refund", "needs_attention", "refunded")
+#: Where the sale was taken: the clerk's screen, the self-service kiosk, the JSON API.
+SALE_CHANNELS = ("counter", "kiosk", "api")
+PAYMENT_METHODS = ("cash", "card")
+
+_DIGIT = ", ".join(f"'{d}'" for d in "0123456789")
+
+#: CHECK rules by name, shared by the models, migration 0006 and the tests.
+SALE_CHECKS = {
+    "status": one_of("status", SALE_STATUSES),
+    "channel": one_of("channel", SALE_CHANNELS),
+    "line_kind": one_of("line_kind", LINE_KINDS),
+    "subtotal_not_negative": "subtotal_minor >= 0",
+    "fees_not_negative": "fees_minor >= 0",
+    "total_is_subtotal_plus_fees": "total_minor = subtotal_minor + fees_minor",
+    "wholesale_not_negative": "wholesale_minor IS NULL OR wholesale_minor >= 0",
+}
+SALE_CHARGE_CHECKS = {
+    "amount_not_negative": "amount_minor >= 0",
+}
+PAYMENT_CHECKS = {
+    "method": one_of("method", PAYMENT_METHODS),
+    "amount_not_negative": "amount_minor >= 0",
+    # Cash keeps what was handed over and the change given, never card details; tendered >= amount
+    # also makes both tendered and change non-negative.
+    "cash_fields": "method <> 'cash' OR (tendered_minor IS NOT NULL AND change_minor IS NOT NULL"
+                   " AND tendered_minor >= amount_minor AND change_minor = tendered_minor - amount_minor"
+                   " AND card_last4 IS NULL AND approval_code IS NULL)",
+    "card_fields": "method <> 'card' OR (approval_code IS NOT NULL AND card_last4 IS NOT NULL"
+                   " AND tendered_minor IS NULL AND change_minor IS NULL)",
+    # Four ASCII digits, spelt with substr() and IN so that SQLite and PostgreSQL read it alike
+    # (no regular expressions in SQLite, no collation-dependent ranges).
+    "card_last4_digits": "card_last4 IS NULL OR (length(card_last4) = 4 AND "
+                         + " AND ".join(f"substr(card_last4, {i}, 1) IN ({_DIGIT})" for i in range(1, 5)) + ")",
+}
 
 
 class Sale(db.Model):
@@ -22,7 +57,8 @@ class Sale(db.Model):
     # An idempotency key is unique per principal, not globally: one API client can neither replay
     # nor detect another's key (see idempotency_scope() in pos/services/sales.py).
     __table_args__ = (UniqueConstraint("terminal_id", "receipt_seq"),
-                      UniqueConstraint("idempotency_scope", "idempotency_key"))
+                      UniqueConstraint("idempotency_scope", "idempotency_key"),
+                      *(CheckConstraint(sql, name=name) for name, sql in SALE_CHECKS.items()))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     #: Who used the key: ``staff:<id>`` for a signed-in clerk or an API token's staff member,
@@ -76,6 +112,7 @@ class SaleCharge(db.Model):
     """A fee or tax added to the plan price, e.g. a prepaid wireless 911 fee."""
 
     __tablename__ = "sale_charge"
+    __table_args__ = tuple(CheckConstraint(sql, name=name) for name, sql in SALE_CHARGE_CHECKS.items())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), index=True)
@@ -90,6 +127,7 @@ class Payment(db.Model):
     """Cash (tendered and change) or card (approval code and last four digits only, never a number)."""
 
     __tablename__ = "payment"
+    __table_args__ = tuple(CheckConstraint(sql, name=name) for name, sql in PAYMENT_CHECKS.items())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), index=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, db, utcnow
+from ..db import UTCDateTime, db, one_of, utcnow
 
 ROLES = ("clerk", "manager")
+#: CHECK rules by name, shared by the model, migration 0006 and the tests.
+STAFF_CHECKS = {"role": one_of("role", ROLES)}
 #: Why a session ended. One tuple shared by the model's CHECK, the migration and the tests.
 SESSION_END_REASONS = ("signed_out", "idle", "expired", "pin_reset", "deactivated", "role_changed", "revoked")
 
@@ -16,6 +18,7 @@ class Staff(db.Model):
     """A clerk or manager. The PIN is kept only as a salted scrypt hash."""
 
     __tablename__ = "staff"
+    __table_args__ = tuple(CheckConstraint(sql, name=name) for name, sql in STAFF_CHECKS.items())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
@@ -41,8 +44,7 @@ class StaffSession(db.Model):
     __tablename__ = "staff_session"
     __table_args__ = (
         CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
-        CheckConstraint("end_reason IS NULL OR end_reason IN ("
-                        + ", ".join(f"'{r}'" for r in SESSION_END_REASONS) + ")", name="end_reason"),
+        CheckConstraint("end_reason IS NULL OR " + one_of("end_reason", SESSION_END_REASONS), name="end_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,8 @@ from ..sensitive import refuse_card_numbers
 from ..store import StoreSettings
 
 ID_DOCUMENT_TYPES = ("passport", "national_id", "drivers_license", "residence_permit")
-_LAST4 = re.compile(r"^\d{4}$")
+# ASCII digits only (\d would take any script's digits), as the database's card_last4 rule does.
+_LAST4 = re.compile(r"^[0-9]{4}\Z")
 _ID_LAST4 = re.compile(r"^[A-Za-z0-9]{4}$")
 
 

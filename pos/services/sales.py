@@ -14,14 +14,13 @@ from ..db import db, utcnow
 from ..errors import DomainError, NotFound
 from ..identifiers import parse_line
 from ..models import OutboxEntry, Payment, PrintJob, Sale, SaleCharge, Staff, Terminal
+from ..models.sales import SALE_CHANNELS
 from ..sensitive import looks_like_card_number
 from ..store import StoreSettings
 from . import audit, printing
 from .catalog import plan_for_sale
 from .checkout import CardPayment, CashPayment, IdCheck, quote
 from .lines import last_snapshot
-
-CHANNELS = ("counter", "kiosk", "api")
 
 
 def _fingerprint(**parts: object) -> str:
@@ -52,7 +51,7 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
     the principal that used them (``idempotency_scope``): another's key is simply a new key. Nothing is
     printed here: a receipt print job is recorded and the device runtime prints it after commit.
     """
-    if channel not in CHANNELS:
+    if channel not in SALE_CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     key = (idempotency_key or "").strip()
     if not key or len(key) > 80:

@@ -1,0 +1,171 @@
+"""The database itself refuses states outside their tuples and money that does not add up (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+
+import pytest
+from alembic import command
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from kiosk import create_app
+from pos.db import db
+from pos.models import Sale
+from pos.models.catalog import PLAN_CHECKS
+from pos.models.lines import LINE_SNAPSHOT_CHECKS
+from pos.models.outbox import OUTBOX_CHECKS
+from pos.models.printing import PRINT_JOB_CHECKS
+from pos.models.sales import PAYMENT_CHECKS, SALE_CHARGE_CHECKS, SALE_CHECKS
+from pos.models.staff import STAFF_CHECKS
+from pos.models.terminal import TERMINAL_CHECKS
+from pos.services import checkout, sales
+from pos.services.terminals import terminal_by_code
+
+from .helpers import gen_sale, seeded_app
+from .postgres import temporary_database
+
+RULES = {"plan": PLAN_CHECKS, "staff": STAFF_CHECKS, "terminal": TERMINAL_CHECKS,
+         "line_snapshot": LINE_SNAPSHOT_CHECKS, "sale": SALE_CHECKS, "sale_charge": SALE_CHARGE_CHECKS,
+         "payment": PAYMENT_CHECKS, "outbox_entry": OUTBOX_CHECKS, "print_job": PRINT_JOB_CHECKS}
+
+CASH = "(SELECT sale_id FROM payment WHERE method = 'cash')"
+PRINT_JOB = ("INSERT INTO print_job (kind, terminal_id, sale_id, state, attempts, payload, created_at) "
+             "VALUES ('{kind}', (SELECT id FROM terminal WHERE code = 'T01'), "
+             "(SELECT sale_id FROM payment WHERE method = 'cash'), 'queued', 0, '{{}}', '2026-01-01 00:00:00')")
+
+#: (constraint the statement must trip, statement): one per rule, several where a rule has several ways to break.
+BREAKS = [
+    ("ck_plan_price_not_negative", "UPDATE plan SET price_minor = -1"),
+    ("ck_plan_wholesale_not_negative", "UPDATE plan SET wholesale_minor = -1"),
+    ("ck_staff_role", "UPDATE staff SET role = 'owner'"),
+    ("ck_terminal_kind", "UPDATE terminal SET kind = 'tablet'"),
+    ("ck_terminal_last_receipt_seq_not_negative", "UPDATE terminal SET last_receipt_seq = -1"),
+    ("ck_line_snapshot_line_kind", "INSERT INTO line_snapshot (line_kind, line, status, checked_at) "
+                                   "VALUES ('imei', '1', 'ACTIVE', '2026-01-01 00:00:00')"),
+    ("ck_line_snapshot_status", "INSERT INTO line_snapshot (line_kind, line, status, checked_at) "
+                                "VALUES ('msisdn', '+1', 'LOST', '2026-01-01 00:00:00')"),
+    ("ck_sale_status", "UPDATE sale SET status = 'lost'"),
+    ("ck_sale_channel", "UPDATE sale SET channel = 'web'"),
+    ("ck_sale_line_kind", "UPDATE sale SET line_kind = 'imei'"),
+    ("ck_sale_subtotal_not_negative", "UPDATE sale SET subtotal_minor = -100, total_minor = fees_minor - 100"),
+    ("ck_sale_fees_not_negative", "UPDATE sale SET fees_minor = -1, total_minor = subtotal_minor - 1"),
+    ("ck_sale_total_is_subtotal_plus_fees", "UPDATE sale SET total_minor = total_minor + 1"),
+    ("ck_sale_wholesale_not_negative", "UPDATE sale SET wholesale_minor = -1"),
+    ("ck_sale_charge_amount_not_negative", "INSERT INTO sale_charge (sale_id, code, name, amount_minor) "
+                                           "VALUES (" + CASH + ", 'x', 'x', -1)"),
+    ("ck_payment_method", "UPDATE payment SET method = 'cheque' WHERE method = 'card'"),
+    ("ck_payment_amount_not_negative", "UPDATE payment SET amount_minor = -1 WHERE method = 'card'"),
+    ("ck_payment_cash_fields", "UPDATE payment SET change_minor = change_minor + 1 WHERE method = 'cash'"),
+    ("ck_payment_cash_fields", "UPDATE payment SET tendered_minor = amount_minor - 1, change_minor = -1 "
+                               "WHERE method = 'cash'"),
+    ("ck_payment_cash_fields", "UPDATE payment SET tendered_minor = NULL, change_minor = NULL WHERE method = 'cash'"),
+    ("ck_payment_cash_fields", "UPDATE payment SET card_last4 = '1234' WHERE method = 'cash'"),
+    ("ck_payment_card_fields", "UPDATE payment SET approval_code = NULL WHERE method = 'card'"),
+    ("ck_payment_card_fields", "UPDATE payment SET card_last4 = NULL WHERE method = 'card'"),
+    ("ck_payment_card_fields", "UPDATE payment SET tendered_minor = amount_minor, change_minor = 0 "
+                               "WHERE method = 'card'"),
+    ("ck_payment_card_last4_digits", "UPDATE payment SET card_last4 = '12a4' WHERE method = 'card'"),
+    ("ck_payment_card_last4_digits", "UPDATE payment SET card_last4 = '123' WHERE method = 'card'"),
+    ("ck_payment_card_last4_digits", "UPDATE payment SET card_last4 = '١٢٣٤' WHERE method = 'card'"),
+    ("ck_outbox_entry_state", "UPDATE outbox_entry SET state = 'lost'"),
+    ("ck_outbox_entry_kind", "UPDATE outbox_entry SET kind = 'refund'"),
+    ("ck_outbox_entry_in_flight_claimed", "UPDATE outbox_entry SET state = 'in_flight', claimed_by = NULL"),
+    ("ck_print_job_state", "UPDATE print_job SET state = 'lost'"),
+    ("ck_print_job_kind", "UPDATE print_job SET kind = 'fax'"),
+    ("ck_print_job_receipt_names_sale", "UPDATE print_job SET sale_id = NULL WHERE kind = 'receipt'"),
+    # SQLite names the columns of a broken unique index, PostgreSQL the index.
+    ("uq_print_job_receipt_sale_id|print_job.sale_id", PRINT_JOB.format(kind="receipt")),
+]
+
+
+def _sell_cash_and_card(app) -> None:
+    with app.app_context():
+        gen_sale(app)
+        sales.renew(store=app.config["STORE"], terminal=terminal_by_code("T01"), staff=None, channel="kiosk",
+                    line_text="+14155550124", plan_ref="US-7D-5GB",
+                    payment=checkout.CardPayment("A1B2C3", "4242"), id_check=None,
+                    idempotency_key=str(uuid.uuid4()))
+        db.session.commit()
+
+
+@contextlib.contextmanager
+def _app_on(database: str, tmp_path):
+    with contextlib.ExitStack() as stack:
+        overrides = {}
+        if database == "postgres":
+            overrides = {"database": {"url": stack.enter_context(temporary_database())}}
+        app = stack.enter_context(seeded_app(tmp_path, overrides))
+        _sell_cash_and_card(app)
+        yield app
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shop_db(request, tmp_path_factory):
+    """A migrated store on each database with one cash sale and one card sale, made by the services."""
+    with _app_on(request.param, tmp_path_factory.mktemp(request.param)) as app:
+        yield app
+
+
+def test_services_write_rows_that_keep_the_rules(shop_db):
+    """A cash sale and a card sale made by the services pass every rule (the fixture committed them)."""
+    with shop_db.app_context():
+        methods = sorted(sale.payment.method for sale in db.session.query(Sale))
+    assert methods == ["card", "cash"]
+
+
+def test_every_rule_is_in_the_migrated_schema(shop_db):
+    """The migrations create every model CHECK by its name, and the one-receipt index as a partial unique index."""
+    with shop_db.app_context(), db.engine.connect() as conn:
+        inspector = inspect(conn)
+        for table, checks in RULES.items():
+            found = {c["name"] for c in inspector.get_check_constraints(table)}
+            assert {f"ck_{table}_{name}" for name in checks} <= found, table
+        index = {i["name"]: i for i in inspector.get_indexes("print_job")}["uq_print_job_receipt_sale_id"]
+    assert index["unique"] and index["column_names"] == ["sale_id"]
+
+
+@pytest.mark.parametrize(("constraint", "statement"), BREAKS, ids=[f"{c.split('|')[0]}-{i}" for i, (c, _) in
+                                                                   enumerate(BREAKS)])
+def test_database_refuses_a_row_that_breaks_a_rule(shop_db, constraint, statement):
+    """A raw INSERT or UPDATE that breaks one rule is refused by the database, naming that rule."""
+    with shop_db.app_context(), db.engine.connect() as conn:
+        with pytest.raises(IntegrityError) as refused:
+            conn.exec_driver_sql(statement)
+        conn.rollback()
+    assert re.search(constraint, str(refused.value.orig))
+
+
+def test_every_rule_has_a_breaking_statement():
+    """The list above tries every CHECK the models declare, so a new rule cannot go untested."""
+    tried = {c for c, _ in BREAKS}
+    assert {f"ck_{table}_{name}" for table, checks in RULES.items() for name in checks} <= tried
+
+
+def test_a_reprint_is_not_a_second_receipt(shop_db):
+    """The one-receipt index counts only original receipts: a reprint of the same sale is accepted."""
+    with shop_db.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql(PRINT_JOB.format(kind="reprint")).rowcount == 1
+        conn.rollback()
+
+
+def test_upgrade_names_existing_rows_that_break_a_rule(tmp_path):
+    """Upgrading a store whose rows break a new rule stops before any change, naming the rule and the rows."""
+    app = create_app({"security": {"pin_scrypt_n": 16}}, instance=tmp_path)
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="0005")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO terminal (id, code, name, kind, last_receipt_seq) "
+                                 "VALUES (3, 'T03', 'Tablet', 'tablet', 0)")
+        # Alembic's own command: Flask-Migrate's would turn the error into an exit.
+        with pytest.raises(RuntimeError) as refused:
+            command.upgrade(app.extensions["migrate"].migrate.get_config(directory), "head")
+        with db.engine.connect() as conn:
+            revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        db.engine.dispose()
+    assert "terminal.kind: 1 row(s), id 3" in str(refused.value)
+    assert revision == "0005"
