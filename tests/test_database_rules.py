@@ -157,7 +157,7 @@ def test_upgrade_names_existing_rows_that_break_a_rule(tmp_path):
     app = create_app({"security": {"pin_scrypt_n": 16}}, instance=tmp_path)
     directory = app.extensions["migrate"].directory
     with app.app_context():
-        upgrade(directory=directory, revision="0005")
+        upgrade(directory=directory, revision="0006")
         with db.engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO terminal (id, code, name, kind, last_receipt_seq) "
                                  "VALUES (3, 'T03', 'Tablet', 'tablet', 0)")
@@ -168,4 +168,4 @@ def test_upgrade_names_existing_rows_that_break_a_rule(tmp_path):
             revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         db.engine.dispose()
     assert "terminal.kind: 1 row(s), id 3" in str(refused.value)
-    assert revision == "0005"
+    assert revision == "0006"

@@ -1,7 +1,7 @@
 """database rules for states and money
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29
 
 """
@@ -18,8 +18,8 @@ from pos.models.terminal import TERMINAL_CHECKS
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
