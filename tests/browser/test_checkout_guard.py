@@ -17,14 +17,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from carrier import CarrierClient, Money, RenewalRequest
-from kiosk.cli import DEMO_STAFF
 from pos.db import db
 from pos.models import Sale, Staff
+from tests.browser.test_counter_flow import sign_in
 from tests.sync_helpers import sandbox_post
 
 pytestmark = pytest.mark.browser
 
-CLERK_PIN = next(pin for name, _role, pin in DEMO_STAFF if name == "clerk")
 
 
 class Shop:
@@ -105,15 +104,6 @@ def clerk(browser, shop):
     sign_in(tab)
     yield tab
     context.close()
-
-
-def sign_in(page: Page) -> None:
-    """The clerk signs in with the PIN."""
-    page.goto("/")
-    page.get_by_test_id("staff-clerk").check()
-    page.get_by_test_id("pin").fill(CLERK_PIN)
-    page.get_by_test_id("sign-in").click()
-    expect(page.get_by_test_id("line-input")).to_be_focused()
 
 
 def open_checkout(page: Page, line: str, plan: str) -> None:

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from kiosk.cli import DEMO_STAFF
 from pos.db import db
+from tests.browser.test_counter_flow import sign_in
 from tests.drivers.pty_helpers import PtyPort, wait_until
 
 pytestmark = pytest.mark.browser
 
-CLERK_PIN = next(pin for name, _role, pin in DEMO_STAFF if name == "clerk")
 #: The demo SIM: seeded as a line snapshot and known to the sandbox carrier.
 DEMO_ICCID = "89014103211118510720"
 #: A little over the scanner reader's repeat debounce (drivers.scanner.ScanFrameParser, 1 s).
@@ -115,15 +114,6 @@ def counter_page(browser, live_counter):
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def sign_in(page: Page) -> None:
-    """The clerk signs in with the PIN and lands on line entry."""
-    page.goto("/")
-    page.get_by_test_id("staff-clerk").check()
-    page.get_by_test_id("pin").fill(CLERK_PIN)
-    page.get_by_test_id("sign-in").click()
-    expect(page.get_by_test_id("line-input")).to_be_focused()
 
 
 def wait_for_scan_stream(page: Page) -> None:
