@@ -19,6 +19,9 @@ from .config import ConfigError
 DEMO_STAFF = (("manager", "manager", "2468"), ("clerk", "clerk", "1357"))
 DEMO_LINES = (("+14155550123", "ACTIVE", 12), ("+14155550124", "GRACE", -2), ("+14155550125", "EXPIRED", -20),
               ("+14155550126", "SUSPENDED", -5), ("89014103211118510720", "ACTIVE", 12))
+#: The demo till's opening float, $154.00 by denomination: (form, value in cents, how many).
+DEMO_FLOAT = (("bill", 2000, 5), ("bill", 1000, 3), ("bill", 500, 2), ("bill", 100, 10),
+              ("coin", 25, 8), ("coin", 10, 10), ("coin", 5, 10), ("coin", 1, 50))
 
 
 def _app(ctx: click.Context, overrides: dict | None = None) -> Flask:
@@ -122,7 +125,21 @@ def seed_demo(app: Flask) -> list[tuple[str, str, str | None]]:
             if lines.last_snapshot(line) is None:
                 lines.record_snapshot(line, status, now + timedelta(days=days), checked_at=now - timedelta(hours=3))
         db.session.commit()
+        open_demo_till(app)
     return result
+
+
+def open_demo_till(app: Flask) -> None:
+    """Open the counter terminal's till with the demo float, by the demo manager, unless it is open
+    (a newcomer can sell for cash at once; the README walks them through closing it)."""
+    from pos.services import staff, till
+    from pos.services.terminals import terminal_by_code
+
+    terminal = terminal_by_code(app.config["KIOSK"]["server"]["terminal"])
+    if till.current_till(terminal) is None:
+        till.open_till(terminal, staff=staff.find_staff(DEMO_STAFF[0][0]), currency=app.config["STORE"].currency,
+                       float_count=[till.CountLine(*line) for line in DEMO_FLOAT])
+    db.session.commit()
 
 
 @main.command("seed")

@@ -24,6 +24,28 @@ class ChargeRule:
 
 
 @dataclass(frozen=True)
+class Denomination:
+    """A bill or coin the till holds, e.g. ``Denomination("bill", 2000)`` for a $20 bill."""
+
+    form: str  # "bill" | "coin"
+    value_minor: int
+
+
+#: US bills and coins ($1 exists as both, so a count line is keyed by form and value).
+USD_DENOMINATIONS = (*(Denomination("bill", v) for v in (10000, 5000, 2000, 1000, 500, 200, 100)),
+                     *(Denomination("coin", v) for v in (100, 50, 25, 10, 5, 1)))
+
+
+@dataclass(frozen=True)
+class TillRules:
+    """How the store counts its drawer: the denominations of its currency, and the over/short (absolute,
+    in minor units) above which a close needs a second manager's approval."""
+
+    denominations: tuple[Denomination, ...] = USD_DENOMINATIONS
+    approval_threshold_minor: int = 500
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     """Who the store is and the rules its sales follow."""
 
@@ -36,3 +58,4 @@ class StoreSettings:
     address: tuple[str, ...] = ()
     receipt_header: tuple[str, ...] = ()
     receipt_footer: tuple[str, ...] = ()
+    till: TillRules = TillRules()

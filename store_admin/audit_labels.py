@@ -17,6 +17,7 @@ AUDIT_ACTIONS = {
     "sync.retry": lazy_gettext("Renewal sent to the carrier again"),
     "print.retry": lazy_gettext("Receipt printing retried"),
     "drawer.no_sale": lazy_gettext("Drawer opened without a sale"),
+    "till.open": lazy_gettext("Till opened"),
     "staff.add": lazy_gettext("Staff member added"),
     "staff.reset_pin": lazy_gettext("PIN reset"),
     "auth.sign_in": lazy_gettext("Signed in"),

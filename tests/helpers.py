@@ -7,12 +7,13 @@ import re
 import threading
 import uuid
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 
 from pos.db import db
 from pos.models import AuditEntry
 from pos.models.audit import APPEND_ONLY_TRIGGERS, DROP_APPEND_ONLY_TRIGGERS
-from pos.services import catalog, checkout, sales, staff
+from pos.models.till import DROP_IMMUTABLE_TRIGGERS, IMMUTABLE_TRIGGERS
+from pos.services import catalog, checkout, sales, staff, till
 from pos.services.terminals import terminal_by_code
 
 CLERK_PIN = "1357"
@@ -31,18 +32,39 @@ def gen_catalog(currency: str = "USD") -> None:
 
 def gen_sale(app, *, line: str = "+14155550123", plan: str = "US-7D-5GB", tendered: int = 10000,
              key: str | None = None, who=None):
-    """A cash sale through the real service, flushed (the caller commits)."""
+    """A cash sale through the real service (T01's till is opened first if it is not), flushed (the caller
+    commits)."""
+    ensure_open_till(app)
     return sales.renew(store=app.config["STORE"], terminal=terminal_by_code("T01"), staff=who, channel="counter",
                        line_text=line, plan_ref=plan, payment=checkout.CashPayment(tendered), id_check=None,
                        idempotency_key=key or str(uuid.uuid4()))[0]
 
 
+def ensure_open_till(app, code: str = "T01", opener: str = "manager"):
+    """Open terminal ``code``'s till with the demo float unless it is open (flushed); the opener is the
+    staff member named ``opener``, added as a manager if there is none. Returns the open session."""
+    from kiosk.cli import DEMO_FLOAT
+    from pos.models import Staff
+
+    terminal = terminal_by_code(code)
+    session = till.current_till(terminal)
+    if session is None:
+        manager = db.session.scalar(select(Staff).where(Staff.name == opener)) \
+            or gen_staff(opener, "manager", MANAGER_PIN)
+        db.session.flush()
+        session = till.open_till(terminal, staff=manager, currency=app.config["STORE"].currency,
+                                 float_count=[till.CountLine(*line) for line in DEMO_FLOAT])
+    return session
+
+
 def seed_basic(app):
-    """Catalog, a clerk and a manager, committed."""
+    """Catalog, a clerk and a manager, and the counter's till open with the demo float, committed."""
     with app.app_context():
         gen_catalog()
         gen_staff("clerk", "clerk", CLERK_PIN)
         gen_staff("manager", "manager", MANAGER_PIN)
+        db.session.flush()
+        ensure_open_till(app)
         db.session.commit()
 
 
@@ -122,18 +144,18 @@ def seeded_app(tmp_path, overrides: dict | None = None):
 
 
 def bypass_append_only(*statements, params: dict | None = None) -> None:
-    """Run raw SQL on the audit log as a tamperer with the schema owner's rights would, in the current
-    transaction: the append-only triggers are dropped around it and created again before it ends.
+    """Run raw SQL on the audit log or the cash ledger as a tamperer with the schema owner's rights would, in
+    the current transaction: the append-only triggers are dropped around it and created again before it ends.
 
     Test-only: production code has no path around the triggers; the hash chain is what shows such
     an edit afterwards.
     """
     dialect = db.session.get_bind().dialect.name
-    for statement in DROP_APPEND_ONLY_TRIGGERS[dialect]:
+    for statement in (*DROP_APPEND_ONLY_TRIGGERS[dialect], *DROP_IMMUTABLE_TRIGGERS[dialect]):
         db.session.execute(text(statement))
     for statement in statements:
         db.session.execute(statement, params)
-    for statement in APPEND_ONLY_TRIGGERS[dialect]:
+    for statement in (*APPEND_ONLY_TRIGGERS[dialect], *IMMUTABLE_TRIGGERS[dialect]):
         db.session.execute(text(statement))
 
 

@@ -11,7 +11,7 @@ from pos.models import AuditEntry, OutboxEntry, Payment, PrintJob, Sale
 from pos.services import checkout, sales
 from pos.services.terminals import terminal_by_code
 
-from .helpers import gen_catalog, gen_sale, gen_staff
+from .helpers import ensure_open_till, gen_catalog, gen_sale, gen_staff
 
 
 def _count(model) -> int:
@@ -23,6 +23,7 @@ def shop(ctx):
     """Catalog and a clerk."""
     gen_catalog()
     clerk = gen_staff()
+    ensure_open_till(ctx)
     db.session.commit()
     return ctx, clerk
 

@@ -6,10 +6,13 @@ from .lines import LineSnapshot
 from .login_throttle import LoginThrottle
 from .outbox import OutboxEntry
 from .printing import PrintJob
+from .refunds import Refund
 from .sales import Payment, Sale, SaleCharge
 from .service_state import Alert, ServiceState
 from .staff import ApiToken, Staff, StaffSession
 from .terminal import Terminal
+from .till import CashCount, CashCountLine, CashMovement, TillCorrection, TillSession, ZReport
 
-__all__ = ["Alert", "ApiToken", "AuditEntry", "LineSnapshot", "LoginThrottle", "OutboxEntry", "Payment", "Plan",
-           "PrintJob", "Sale", "SaleCharge", "ServiceState", "Staff", "StaffSession", "Terminal"]
+__all__ = ["Alert", "ApiToken", "AuditEntry", "CashCount", "CashCountLine", "CashMovement", "LineSnapshot",
+           "LoginThrottle", "OutboxEntry", "Payment", "Plan", "PrintJob", "Refund", "Sale", "SaleCharge", "ServiceState",
+           "Staff", "StaffSession", "Terminal", "TillCorrection", "TillSession", "ZReport"]

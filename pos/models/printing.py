@@ -7,7 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, one_of, utcnow
 
-PRINT_KINDS = ("receipt", "reprint", "z_report", "counter_ticket", "test_page", "drawer_kick")
+PRINT_KINDS = ("receipt", "reprint", "z_report", "x_report", "refund_slip", "counter_ticket", "test_page",
+               "drawer_kick")
+#: The kinds before migration 0008 added x_report and refund_slip (its downgrade restores this rule).
+PRINT_KINDS_BEFORE_0008 = ("receipt", "reprint", "z_report", "counter_ticket", "test_page", "drawer_kick")
 #: sending: claimed by a spooler and possibly on paper; never resent automatically (see docs/devices.md).
 PRINT_STATES = ("queued", "sending", "printed", "failed", "cancelled")
 #: CHECK rules by name, shared by the model, migration 0006 and the tests.

@@ -48,6 +48,12 @@ PAYMENT_CHECKS = {
     "card_last4_digits": "card_last4 IS NULL OR (length(card_last4) = 4 AND "
                          + " AND ".join(f"substr(card_last4, {i}, 1) IN ({_DIGIT})" for i in range(1, 5)) + ")",
 }
+#: Rules added with till sessions (migration 0008; 0007 creates the ones above).
+PAYMENT_TILL_CHECKS = {
+    # Every cash payment is in a till session's drawer (migration 0008 puts earlier ones in one per terminal).
+    "cash_in_a_till": "method <> 'cash' OR till_session_id IS NOT NULL",
+    "till_only_for_cash": "till_session_id IS NULL OR method = 'cash'",
+}
 
 
 class Sale(db.Model):
@@ -127,7 +133,8 @@ class Payment(db.Model):
     """Cash (tendered and change) or card (approval code and last four digits only, never a number)."""
 
     __tablename__ = "payment"
-    __table_args__ = tuple(CheckConstraint(sql, name=name) for name, sql in PAYMENT_CHECKS.items())
+    __table_args__ = tuple(CheckConstraint(sql, name=name)
+                           for name, sql in {**PAYMENT_CHECKS, **PAYMENT_TILL_CHECKS}.items())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sale_id: Mapped[str] = mapped_column(ForeignKey("sale.id"), index=True)
@@ -137,6 +144,8 @@ class Payment(db.Model):
     change_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
     approval_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    #: Cash only: the till session whose drawer took it (its movement is the cash net of change).
+    till_session_id: Mapped[int | None] = mapped_column(ForeignKey("till_session.id"), nullable=True, index=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     sale: Mapped[Sale] = relationship(back_populates="payments")

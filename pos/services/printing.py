@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from ..db import db, utcnow
 from ..errors import Conflict
 from ..models import PrintJob, Sale, Staff, Terminal
-from . import audit
+from . import audit, till
 
 #: A drawer kick older than this is dropped, never fired late (the clerk has moved on).
 DRAWER_KICK_TTL = timedelta(seconds=10)
@@ -35,10 +35,15 @@ def queue_drawer_kick(terminal: Terminal, *, reason: str, sale: Sale | None = No
 
 
 def open_drawer_no_sale(terminal: Terminal, *, staff: Staff) -> PrintJob:
-    """A manager opens the drawer without a sale (change for a note, a till check); audited."""
+    """A manager opens the drawer without a sale (change for a note, a till check); audited, and recorded
+    against the open till session when there is one (the Z report counts them)."""
     job = queue_drawer_kick(terminal, reason="no_sale")
+    session = till.current_till(terminal, lock=True)
+    if session is not None:
+        till.record_movement(session, "no_sale", 0, staff=staff)
     db.session.flush()  # the audit entry names the job
-    audit.record("drawer.no_sale", staff=staff, subject=terminal.code, job_id=job.id)
+    audit.record("drawer.no_sale", staff=staff, subject=terminal.code, job_id=job.id,
+                 till=session.id if session else None)
     return job
 
 

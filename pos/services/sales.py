@@ -17,7 +17,7 @@ from ..models import OutboxEntry, Payment, PrintJob, Sale, SaleCharge, Staff, Te
 from ..models.sales import SALE_CHANNELS
 from ..sensitive import looks_like_card_number
 from ..store import StoreSettings
-from . import audit, printing
+from . import audit, printing, till
 from .catalog import plan_for_sale
 from .checkout import CardPayment, CashPayment, IdCheck, quote
 from .lines import last_snapshot
@@ -82,6 +82,10 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
         raise DomainError("insufficient_tender", "The cash handed over is less than the total.",
                           status=422, field="tendered")
 
+    # Cash goes into the terminal's open till (locked until commit, so a close cannot slip in between);
+    # card sales never wait for a till.
+    cash_till = till.require_open_till(terminal) if isinstance(payment, CashPayment) else None
+
     now = now or utcnow()
     seq = _next_receipt_seq(terminal)
     restores = bool(snapshot and snapshot.restores_service)
@@ -101,7 +105,7 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
     sale.charges = [SaleCharge(code=c.code, name=c.name, amount_minor=c.amount_minor) for c in price.charges]
     if isinstance(payment, CashPayment):
         sale.payments = [Payment(method="cash", amount_minor=price.total_minor, created_at=now,
-                                 tendered_minor=payment.tendered_minor,
+                                 tendered_minor=payment.tendered_minor, till_session_id=cash_till.id,
                                  change_minor=payment.tendered_minor - price.total_minor)]
     else:
         sale.payments = [Payment(method="card", amount_minor=price.total_minor, created_at=now,
@@ -111,7 +115,11 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
                                created_at=now))
     db.session.add(PrintJob(kind="receipt", terminal_id=terminal.id, sale=sale, payload={"copy": False},
                             created_at=now))
-    if isinstance(payment, CashPayment):  # recorded as data: the spooler fires it only once this commits
+    if cash_till is not None:
+        # The drawer keeps what was handed over minus the change: the sale's total.
+        if price.total_minor > 0:
+            till.record_movement(cash_till, "sale", price.total_minor, staff=staff, sale=sale, now=now)
+        # Recorded as data: the spooler fires it only once this commits.
         printing.queue_drawer_kick(terminal, reason="cash_sale", sale=sale, now=now)
     audit.record("sale.create", staff=staff, terminal=terminal.code, subject=sale.receipt_number, sale_id=sale.id,
                  line=line.masked, plan=plan.carrier_plan_id, total_minor=sale.total_minor, method=payment.method,

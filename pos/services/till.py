@@ -1,0 +1,142 @@
+"""Till sessions, the core: which session is open on a terminal, counting cash by denomination, opening
+with a float, posting cash movements, and what the drawer should hold.
+
+Services flush, never commit. Expected cash is always a sum over the session's movements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..db import db, utcnow
+from ..errors import Conflict, DomainError
+from ..models import CashCount, CashCountLine, CashMovement, Refund, Sale, Staff, Terminal, TillSession
+from ..models.till import MOVEMENT_KINDS
+from ..store import TillRules
+from . import audit
+
+#: The most bills or coins of one denomination a count may hold (the database says the same).
+MAX_QUANTITY = 100_000
+
+
+@dataclass(frozen=True)
+class CountLine:
+    """How many of one bill or coin were counted."""
+
+    form: str
+    denomination_minor: int
+    quantity: int
+
+    @property
+    def amount_minor(self) -> int:
+        return self.denomination_minor * self.quantity
+
+
+def current_till(terminal: Terminal, *, lock: bool = False) -> TillSession | None:
+    """The open till session of ``terminal``, or None; ``lock`` holds its row until the transaction ends
+    (a sale and a close on one till then happen one after the other, never interleaved)."""
+    query = select(TillSession).where(TillSession.terminal_id == terminal.id, TillSession.state == "open")
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def require_open_till(terminal: Terminal) -> TillSession:
+    """The open till of ``terminal``, locked; refused with how to open one when there is none."""
+    session = current_till(terminal, lock=True)
+    if session is None:
+        raise Conflict("till_not_open",
+                       "Cash needs an open till on %(terminal)s: a manager opens it in the back office "
+                       "(Till, Open till). Card sales work without one.", terminal=terminal.code)
+    return session
+
+
+def parse_count(quantities: dict[tuple[str, int], object], rules: TillRules) -> list[CountLine]:
+    """Turn a count form's fields into count lines: one whole number from 0 to MAX_QUANTITY per known
+    denomination (an empty field is 0). Refuses letters, fractions, negative or huge numbers, and
+    denominations the store does not use, naming the field."""
+    known = {(d.form, d.value_minor) for d in rules.denominations}
+    lines = []
+    for (form, value), raw in quantities.items():
+        if (form, value) not in known:
+            raise DomainError("unknown_denomination", "This store does not count that bill or coin.",
+                              field=f"{form}_{value}")
+        text = str(raw if raw is not None else "").strip()
+        if text == "":
+            quantity = 0
+        elif text.isascii() and text.isdigit() and len(text) <= 6:
+            quantity = int(text)
+        else:
+            quantity = -1
+        if not 0 <= quantity <= MAX_QUANTITY:
+            raise DomainError("invalid_count", "Enter how many as a whole number from 0 to %(max)d.",
+                              field=f"{form}_{value}", max=MAX_QUANTITY)
+        lines.append(CountLine(form, value, quantity))
+    return lines
+
+
+def _add_count(session: TillSession, purpose: str, lines: Iterable[CountLine], *, staff: Staff | None,
+               now: datetime) -> CashCount:
+    lines = [line for line in lines if line.quantity]
+    count = CashCount(till_session=session, purpose=purpose, counted_by=staff.id if staff else None,
+                      counted_at=now, total_minor=sum(line.amount_minor for line in lines))
+    count.lines = [CashCountLine(form=line.form, denomination_minor=line.denomination_minor,
+                                 quantity=line.quantity, amount_minor=line.amount_minor) for line in lines]
+    db.session.add(count)
+    return count
+
+
+def open_till(terminal: Terminal, *, staff: Staff, float_count: Iterable[CountLine], currency: str,
+              now: datetime | None = None) -> TillSession:
+    """Open ``terminal``'s till with its float counted by denomination; the float is its first movement."""
+    now = now or utcnow()
+    if current_till(terminal, lock=True) is not None:
+        raise Conflict("till_already_open", "The till of %(terminal)s is already open.", terminal=terminal.code)
+    float_count = list(float_count)
+    total = sum(line.amount_minor for line in float_count)
+    session = TillSession(terminal_id=terminal.id, state="open", currency=currency, float_minor=total,
+                          opened_by=staff.id, opened_at=now)
+    db.session.add(session)
+    db.session.flush()  # the count and the movement need the session's id (and the open-till index speaks now)
+    _add_count(session, "open", float_count, staff=staff, now=now)
+    record_movement(session, "float", total, staff=staff, now=now)
+    audit.record("till.open", staff=staff, terminal=terminal.code, subject=f"till-{session.id}",
+                 float_minor=total)
+    db.session.flush()
+    return session
+
+
+def record_movement(session: TillSession, kind: str, amount_minor: int, *, staff: Staff | None,
+                    reason: str | None = None, sale: Sale | None = None, refund: Refund | None = None,
+                    now: datetime | None = None) -> CashMovement:
+    """Post cash into (positive) or out of (negative) ``session``'s drawer. The database refuses a
+    movement on a closed session and a sign that does not fit the kind."""
+    if kind not in MOVEMENT_KINDS:
+        raise ValueError(f"unknown movement kind {kind!r}")
+    if session.state != "open":
+        raise Conflict("till_closed", "This till is closed: nothing more goes into it.")
+    movement = CashMovement(till_session=session, kind=kind, amount_minor=amount_minor,
+                            sale_id=sale.id if sale else None, refund_id=refund.id if refund else None,
+                            staff_id=staff.id if staff else None, reason=reason, created_at=now or utcnow())
+    db.session.add(movement)
+    return movement
+
+
+def expected_minor(session: TillSession) -> int:
+    """What the drawer should hold: the sum of the session's movements (float included)."""
+    db.session.flush()
+    return db.session.scalar(select(func.coalesce(func.sum(CashMovement.amount_minor), 0))
+                             .where(CashMovement.till_session_id == session.id))
+
+
+def movement_totals(session: TillSession) -> dict[str, tuple[int, int]]:
+    """Per movement kind: how many and their sum, e.g. ``{"sale": (12, 19476), "paid_out": (1, -2000)}``."""
+    db.session.flush()
+    rows = db.session.execute(select(CashMovement.kind, func.count(), func.sum(CashMovement.amount_minor))
+                              .where(CashMovement.till_session_id == session.id)
+                              .group_by(CashMovement.kind)).all()
+    return {kind: (n, total) for kind, n, total in rows}
