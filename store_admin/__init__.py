@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from pos.db import db
+from pos.db import db, write_transaction
 from pos.models import AuditEntry, OutboxEntry, Sale
+from pos.services import audit
 from pos.services.staff import list_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -14,11 +15,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 @bp.before_request
 def _require_manager():
-    """Every back-office page is for managers only (the app has loaded ``g.staff`` from the session)."""
+    """Every back-office page is for managers only (the app has loaded ``g.staff`` from the session); a
+    clerk's attempt is refused and audited."""
     staff = g.get("staff")
     if staff is None:
         return redirect(url_for("auth.login", next=request.full_path))
     if not staff.is_manager:
+        # Committed on its own: the refusal is what the manager needs to see, whatever the request was.
+        with write_transaction():
+            audit.record("admin.refused", staff=staff, terminal=current_app.config["KIOSK"]["server"]["terminal"],
+                         subject=request.path[:80], method=request.method)
         abort(403)
     return None
 

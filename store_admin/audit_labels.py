@@ -21,6 +21,7 @@ AUDIT_ACTIONS = {
     "staff.add": lazy_gettext("Staff member added"),
     "staff.reset_pin": lazy_gettext("PIN reset"),
     "auth.sign_in": lazy_gettext("Signed in"),
+    "admin.refused": lazy_gettext("Back office refused to a clerk"),
     "auth.failed": lazy_gettext("Wrong PIN"),
     "auth.lockout": lazy_gettext("Locked out after wrong PINs"),
     "auth.locked_attempt": lazy_gettext("Sign-in tried while locked out"),

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pos.db import db
-from pos.models import PrintJob, Sale
+from pos.models import AuditEntry, PrintJob, Sale
 
 from .helpers import CLERK_PIN, csrf_from, login, sale_key_from
 
@@ -195,6 +195,32 @@ def test_clerk_cannot_open_back_office_manager_can(shop):
     manager = shop.test_client()
     login(manager, "manager", "2468")
     assert manager.get("/admin/").status_code == 200
+
+
+def test_every_back_office_url_refuses_a_clerk_and_audits_it(shop):
+    """Every /admin route, with every method it takes and a valid CSRF token, is 403 for a clerk, and
+    each refusal is in the audit log with the clerk and the path; nothing else is written."""
+    client = shop.test_client()
+    login(client)
+    token = csrf_from(client.get("/counter/").get_data(as_text=True))
+    tried = []
+    for rule in shop.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin."):
+            continue
+        path = rule.rule
+        for name in rule.arguments:
+            path = path.replace(f"<{name}>", "1").replace(f"<int:{name}>", "1")
+        path = re.sub(r"<[^>]+>", "1", path)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, data={"csrf_token": token})
+            assert response.status_code == 403, (method, path, response.status_code)
+            tried.append((method, path))
+    assert len(tried) >= 3
+    with shop.app_context():
+        refused = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "admin.refused")
+                                          .order_by(AuditEntry.seq)))
+        assert [(e.detail["method"], e.subject) for e in refused] == tried
+        assert {e.actor_name for e in refused} == {"clerk"}
 
 
 def test_switch_clerk_signs_out(shop):
