@@ -47,9 +47,9 @@ def gen_declined(app, **kw) -> Sale:
 def second_manager():
     """Another manager (a manager never approves their own refund)."""
     try:
-        return staff.find_staff("boss")
+        return staff.find_staff("li")
     except NotFound:
-        member = gen_staff("boss", "manager", SECOND_MANAGER_PIN)
+        member = gen_staff("li", "manager", SECOND_MANAGER_PIN)
         db.session.flush()
         return member
 
