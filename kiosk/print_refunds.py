@@ -24,7 +24,7 @@ def slip_rows(refund: Refund, store: StoreSettings) -> list[tuple[str, str | Non
     when = lambda dt: dt.astimezone(store.timezone).strftime("%Y-%m-%d %H:%M %Z")  # noqa: E731
     rows: list[tuple[str, str | None]] = [(store.name, None)]
     rows += [("Receipt 收据", sale.receipt_number), ("Sold 购买", when(sale.created_at)),
-             ("Refunded 退款", when(refund.completed_at)), ("Terminal 终端", refund.terminal.code),
+             ("Date 日期", when(refund.completed_at)), ("Terminal 终端", refund.terminal.code),
              ("Line 号码", Line(sale.line_kind, sale.line).masked), (sale.plan.name_en, None)]
     if sale.plan.name_zh:
         rows.append((sale.plan.name_zh, None))
@@ -38,13 +38,13 @@ def slip_rows(refund: Refund, store: StoreSettings) -> list[tuple[str, str | Non
     return rows
 
 
-def slip_footer(refund: Refund, store: StoreSettings) -> tuple[str, ...]:
-    """Why the sale was refunded (the carrier's verdict, as the receipt prints it) and the store's footer."""
-    return (*status_notes(refund.sale), "Please keep this slip 请保留此单", *store.receipt_footer)
+def slip_footer(refund: Refund) -> tuple[str, ...]:
+    """Why the sale was refunded (the carrier's verdict, as the receipt prints it)."""
+    return (*status_notes(refund.sale), "Please keep this slip 请保留此单")
 
 
 def refund_slip_bytes(job: PrintJob, store: StoreSettings, printer: PrinterConfig) -> bytes:
     """The ESC/POS bytes of a "refund_slip" job (in a transaction: it reads the refund and its sale)."""
     refund = db.session.get(Refund, job.payload["refund_id"])
     return render_lines(TITLE, slip_rows(refund, store), columns=printer.columns, cjk=printer.cjk,
-                        footer_lines=slip_footer(refund, store))
+                        footer_lines=slip_footer(refund))

@@ -264,7 +264,7 @@ def test_pending_renewal_is_refunded_only_after_asking_the_carrier(store):
 
 def test_renewal_on_its_way_to_the_carrier_is_not_refunded(store):
     """A worker holding the renewal, or a send since the carrier was asked, refuses the refund."""
-    sale, entry = _pending(store)
+    sale, _entry = _pending(store)
     with write_transaction():
         [work] = outbox.claim_due("worker-1", 1, lease=timedelta(seconds=30))
     with pytest.raises(Conflict, match="being sent to the carrier right now"):
