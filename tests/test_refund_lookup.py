@@ -3,6 +3,7 @@ carrier over real HTTP) with the sync worker's own lookup: what it says decides 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,25 @@ from pos.services.staff import find_staff
 
 from .helpers import MANAGER_PIN, csrf_from, gen_sale, login
 from .sync_helpers import ledger_counts, make_worker, sandbox_post
+
+
+def _drain(app, sandbox) -> None:
+    """Run a sync worker until the queue is empty."""
+    worker = make_worker(app, sandbox)
+    try:
+        worker.run_until_idle(20)
+    finally:
+        worker.stop()
+        worker.client.close()
+
+
+@contextlib.contextmanager
+def _carrier_down(sandbox):
+    sandbox_post(sandbox, "/_sandbox/faults", {"outage": True})
+    try:
+        yield
+    finally:
+        sandbox_post(sandbox, "/_sandbox/faults", {"outage": False})
 
 
 def _sale(app, line: str) -> str:
@@ -60,12 +80,7 @@ def test_renewal_the_carrier_never_got_is_withdrawn_then_sent_if_turned_down(onl
     assert "A refund was asked for before the renewal reached the carrier." in page
     assert manager.post(f"/admin/refunds/{refund_id}/reject", data={"csrf_token": csrf_from(page)}).status_code == 302
     assert _state(online, sale_id)[1:3] == ("pending", "pending")
-    worker = make_worker(online, sandbox)
-    try:
-        worker.run_until_idle(20)
-    finally:
-        worker.stop()
-        worker.client.close()
+    _drain(online, sandbox)
     assert _state(online, sale_id)[2] == "confirmed"
     assert ledger_counts(sandbox)[sale_id] == 1
 
@@ -98,30 +113,20 @@ def test_renewal_sent_but_unanswered_is_found_renewed(online, sandbox):
 def test_carrier_that_does_not_answer_stops_the_refund(online, sandbox):
     """With the carrier down the renewal may still be applied later: the refund is refused and nothing changes."""
     sale_id = _sale(online, "+14155550125")
-    sandbox_post(sandbox, "/_sandbox/faults", {"outage": True})
-    try:
+    with _carrier_down(sandbox):
         _client, response = _ask_refund(online, sale_id)
-    finally:
-        sandbox_post(sandbox, "/_sandbox/faults", {"outage": False})
     assert response.status_code == 409
     assert "could not be asked whether it renewed this line" in response.get_data(as_text=True)
     assert _state(online, sale_id) == (None, "pending", "pending", None)
 
 
 def test_carrier_decline_is_refunded_without_asking_again(online, sandbox):
-    """A renewal the worker saw declined (a terminated line) is refunded at once: cash out of the till."""
+    """A renewal the worker saw declined (a terminated line) needs no lookup: its refund is asked for even
+    with the carrier down."""
     sale_id = _sale(online, "+14155550127")
-    worker = make_worker(online, sandbox)
-    try:
-        worker.run_until_idle(20)
-    finally:
-        worker.stop()
-        worker.client.close()
+    _drain(online, sandbox)
     assert _state(online, sale_id)[2] == "needs_refund"
-    sandbox_post(sandbox, "/_sandbox/faults", {"outage": True})  # not asked: its answer is final
-    try:
+    with _carrier_down(sandbox):  # not asked: its answer is final
         _client, response = _ask_refund(online, sale_id)
-    finally:
-        sandbox_post(sandbox, "/_sandbox/faults", {"outage": False})
     assert response.status_code == 302
     assert _state(online, sale_id)[0] == "needs_refund"

@@ -20,18 +20,10 @@ from pos.services.staff import find_staff
 from pos.services.terminals import terminal_by_code
 
 from .conftest import _empty_tables
-from .helpers import gen_sale, seed_basic, seeded_app
-from .postgres import temporary_database
+from .helpers import gen_sale, seed_basic
 from .refund_helpers import force_till_shut, gen_card_sale, gen_declined, second_manager, settle
 
 TOTAL = 1523  # US-7D-5GB with the 911 fee
-
-
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One migrated app on a throwaway PostgreSQL database for this module."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
