@@ -206,6 +206,8 @@ def _check_everything() -> None:
 INLINE_ENDPOINTS = {
     "counter.line": frozenset({"line"}),
     "counter.checkout_post": frozenset({"tendered", "approval_code", "last4", "id_last4", "country"}),
+    "counter.request_refund": frozenset({"reason"}),
+    "counter.complete_refund": frozenset({"approval_code", "last4"}),
 }
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext
 
 from pos.services import alerts, outbox
 
-from .sale_outcome import carrier_code, reason_text
+from .sale_outcome import carrier_code, reason_text, sale_outcome
 
 
 def carrier_link_status() -> dict:
@@ -53,7 +53,7 @@ def link_state_label(state: str) -> str:
 
 
 def init_app(app) -> None:
-    """Make the status and its wording available to every template."""
+    """Make the status and its wording (a sale's carrier outcome included) available to every template."""
     app.jinja_env.globals.update(carrier_link_status=carrier_link_status, alert_text=alert_text,
                                  link_state_label=link_state_label, link_state_hint=link_state_hint,
-                                 carrier_reason=carrier_reason)
+                                 carrier_reason=carrier_reason, sale_outcome=sale_outcome)

@@ -55,6 +55,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["quick_tenders"] = quick_tenders
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["age_text"] = age_text
 
 
 def error_message(exc: DomainError) -> str:

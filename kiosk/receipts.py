@@ -67,6 +67,7 @@ _REASONS = {
     "LINE_NOT_FOUND": "Carrier does not know this line 运营商无此号码",
     "PLAN_UNAVAILABLE": "Plan no longer offered 套餐已下架",
     "PRICE_CHANGED": "Carrier price changed 运营商价格已变",
+    "WITHDRAWN_FOR_REFUND": "Stopped for a refund 因退款已停止",
 }
 
 

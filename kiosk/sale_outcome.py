@@ -33,7 +33,7 @@ class Outcome:
     headline: str
     reason: str = ""
     next_step: str = ""
-    kind: str = ""  # declined, reversed, failed, error ('' when not a failure)
+    kind: str = ""  # declined, reversed, failed, withdrawn, error ('' when not a failure)
     code: str = ""
 
     @property
@@ -43,10 +43,11 @@ class Outcome:
 
 
 def carrier_code(reason: str | None) -> tuple[str, str]:
-    """``(kind, code)`` read from a stored status reason: kind declined|reversed|failed|error."""
+    """``(kind, code)`` read from a stored status reason: kind declined|reversed|failed|withdrawn|error."""
     text = reason or ""
     kind = "declined" if text.startswith("declined") else "reversed" if text.startswith("reversed") else \
-        "failed" if text.startswith("the carrier failed") else "error"
+        "failed" if text.startswith("the carrier failed") else "withdrawn" if text.startswith("withdrawn") else \
+        "error"
     match = _CODE.search(text)
     return kind, match.group(1) if match else ""
 
@@ -60,6 +61,15 @@ def reason_text(code: str) -> str:
         "PLAN_UNAVAILABLE": gettext("The carrier does not offer this plan any more."),
         "PRICE_CHANGED": gettext("The carrier's price for this plan changed."),
         "INSUFFICIENT_FUNDS": gettext("The store's carrier account is out of funds."),
+        "WITHDRAWN_FOR_REFUND": gettext("A refund was asked for before the renewal reached the carrier."),
+        # Passing troubles of a renewal still queued (the carrier queue page shows the last one).
+        "CARRIER_TIMEOUT": gettext("The carrier did not answer in time."),
+        "CARRIER_UNREACHABLE": gettext("The carrier could not be reached."),
+        "CARRIER_UNAVAILABLE": gettext("The carrier was unavailable."),
+        "CONNECTION_LOST": gettext("The connection to the carrier broke off."),
+        "SERVER_ERROR": gettext("The carrier had an internal error."),
+        "RATE_LIMITED": gettext("The carrier asked us to slow down."),
+        "REQUEST_IN_PROGRESS": gettext("The carrier was still working on it."),
     }
     if code in texts:
         return texts[code]
@@ -79,7 +89,8 @@ def sale_outcome(sale: Sale) -> Outcome:
     kind, code = carrier_code(sale.status_reason)
     if sale.status == "needs_refund":
         headline = {"declined": gettext("Declined by the carrier: not renewed"),
-                    "reversed": gettext("Reversed by the carrier: not renewed")}.get(
+                    "reversed": gettext("Reversed by the carrier: not renewed"),
+                    "withdrawn": gettext("Stopped before the carrier: not renewed")}.get(
             kind, gettext("Not renewed by the carrier"))
         return Outcome("bad", headline, reason_text(code), gettext("Refund due: ask a manager."), kind, code)
     return Outcome("warn", gettext("Not confirmed: needs attention"), reason_text(code),

@@ -25,6 +25,7 @@ from pos.db import db, utcnow, write_transaction
 from pos.money import percent_of
 from pos.services import alerts, outbox
 
+from .lookup import look_up
 from .outcomes import Action, for_error, for_result
 from .policy import CircuitBreaker, PauseGate, TokenBucket, backoff_delay
 from .settings import SyncSettings
@@ -182,11 +183,9 @@ class SyncWorker:
         return action
 
     def _ask(self, work: outbox.RenewalWork) -> RenewalResult:
-        if work.carrier_renewal_id:
-            return self.client.get_renewal(work.carrier_renewal_id)
-        if work.attempts > 1:
+        if work.carrier_renewal_id or work.attempts > 1:
             # An earlier claim may have sent it (even one whose worker died): never resend before looking.
-            found = self.client.find_renewal(work.external_id)
+            found = look_up(self.client, work.external_id, work.carrier_renewal_id)
             if found is not None:
                 return found
             self.bucket.acquire()

@@ -12,7 +12,8 @@ from sqlalchemy import delete
 
 from pos.db import db
 
-from .helpers import bypass_append_only
+from .helpers import bypass_append_only, seeded_app
+from .postgres import temporary_database
 
 #: Cheap PIN hashing in tests; one test checks the production cost separately.
 TEST_OVERRIDES = {"security": {"pin_scrypt_n": 16}}
@@ -49,6 +50,13 @@ def _empty_tables(application) -> None:
 
         db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0, last_z_number=0))
         db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def postgres_app(tmp_path_factory):
+    """One seeded app on a throwaway PostgreSQL database (127.0.0.1:5432) for the module that asks for it."""
+    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
+        yield app
 
 
 @pytest.fixture

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 
-from . import routes  # noqa: E402,F401 - routes register themselves on bp
+from . import refunds, routes  # noqa: E402,F401 - routes register themselves on bp

@@ -12,18 +12,16 @@ from pos.db import db
 from pos.errors import DomainError
 from pos.money import parse_amount
 from pos.sensitive import looks_like_card_number
-from pos.services import catalog, checkout, lines, printing, renewal_check, sales
-from pos.services.terminals import terminal_by_code
+from pos.services import catalog, checkout, lines, renewal_check, sales
 
 from ..auth import staff_required
 from ..boundary import raise_if_refused
 from ..carrier_link import carrier_verdict, live_line_and_checks
 from ..database import unit_of_work
 from ..i18n import age_text, error_message
-from ..payment_settings import approval_format
-from ..receipts import build_receipt
 from ..sale_outcome import check_text, sale_outcome
 from . import bp
+from .sale_page import render_sale, this_approval_format, this_terminal
 
 #: A checkout's one-time sale key as the line screen makes it (a UUID); anything else gets a fresh key.
 _SALE_KEY = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -31,15 +29,6 @@ _SALE_KEY = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 def _store():
     return current_app.config["STORE"]
-
-
-def _terminal():
-    return terminal_by_code(current_app.config["KIOSK"]["server"]["terminal"])
-
-
-def _approval_format():
-    config = current_app.config["KIOSK"]
-    return approval_format(config, config["server"]["terminal"])
 
 
 def _repeat_minutes() -> int:
@@ -50,7 +39,7 @@ def _repeat_minutes() -> int:
 @staff_required()
 def start():
     """Line entry: the field a keyboard-wedge scanner types into."""
-    return render_template("counter/start.html", recent=sales.recent_sales(_terminal(), limit=8))
+    return render_template("counter/start.html", recent=sales.recent_sales(this_terminal(), limit=8))
 
 
 @bp.get("/line")
@@ -65,7 +54,8 @@ def line():
         # Never echo what looked like a card number back into the page.
         shown = "" if exc.code == "card_number_refused" else text
         return render_template("counter/start.html", error=error_message(exc), line_text=shown,
-                               safe_next=url_for("counter.start"), recent=sales.recent_sales(_terminal(), limit=8)), 422
+                               safe_next=url_for("counter.start"),
+                               recent=sales.recent_sales(this_terminal(), limit=8)), 422
     live, verdicts = live_line_and_checks(current_app, parsed, catalog.active_plans())
     snapshot = lines.last_snapshot(parsed)
     plans = catalog.plans_for_line(snapshot, live.eligible_plan_ids if live else None)
@@ -87,7 +77,7 @@ def _checkout_context(line_text: str, plan_ref: str, verdict=None, ask_carrier: 
     return {"line": parsed, "plan": plan, "quote": checkout.quote(plan, _store()), "check": check,
             "check_message": check_text(check) if check.state != "ok" else "",
             "snapshot": lines.last_snapshot(parsed), "id_types": checkout.ID_DOCUMENT_TYPES,
-            "approval_example": _approval_format().example}
+            "approval_example": this_approval_format().example}
 
 
 @bp.get("/checkout")
@@ -146,7 +136,7 @@ def _record_sale(verdict):
         tendered = parse_amount(form.get("tendered", ""), store.currency, field="tendered") \
             if method == "cash" else None
         payment = checkout.make_payment(method, tendered_minor=tendered, approval_code=form.get("approval_code"),
-                                        last4=form.get("last4"), approval_format=_approval_format())
+                                        last4=form.get("last4"), approval_format=this_approval_format())
         confirmed = form.get("confirm_tendered", "")
         checkout.confirm_tender(payment, context["quote"],
                                 confirmed_minor=int(confirmed) if confirmed.isascii() and confirmed.isdigit() else None,
@@ -157,14 +147,14 @@ def _record_sale(verdict):
                                               form.get("id_last4"), form.get("seen") == "yes")
         sale, created = renewal_check.renew_after_check(
             carrier=verdict, repeat_minutes=_repeat_minutes(), confirmed_sale_id=form.get("sell_again"),
-            store=store, terminal=_terminal(), staff=g.staff, channel="counter", line_text=form.get("line", ""),
+            store=store, terminal=this_terminal(), staff=g.staff, channel="counter", line_text=form.get("line", ""),
             plan_ref=form.get("plan"), payment=payment, id_check=id_check, idempotency_key=form.get("sale_key", ""))
     except DomainError as exc:
         db.session.rollback()
         if exc.code == "idempotency_key_reused":
             # The clerk went back and changed a sale that is already recorded: show that sale, never a
             # second one (a fresh key would charge the customer twice).
-            found = sales.sale_for_key(form.get("sale_key", ""), staff=g.staff, terminal=_terminal())
+            found = sales.sale_for_key(form.get("sale_key", ""), staff=g.staff, terminal=this_terminal())
             return redirect(url_for("counter.sale", sale_id=found.id, already=1))
         safe_form = {k: v for k, v in form.items() if k in ("method", "tendered", "document_type", "country")}
         context = _checkout_context(form.get("line", ""), form.get("plan", ""), verdict)
@@ -180,11 +170,8 @@ def _record_sale(verdict):
 @bp.get("/sales/<sale_id>")
 @staff_required()
 def sale(sale_id: str):
-    """The sale's confirmation: change due, status, the receipt as printed."""
-    found = sales.find_sale(sale_id)
-    return render_template("counter/sale.html", sale=found, receipt=build_receipt(found, _store()),
-                           outcome=sale_outcome(found), just_sold=request.args.get("done") == "1",
-                           print_job=printing.receipt_job(found))
+    """The sale's confirmation: change due, status, the receipt as printed, its refund."""
+    return render_sale(sales.find_sale(sale_id))
 
 
 @bp.get("/sales/<sale_id>/status")
@@ -203,7 +190,7 @@ def sale_status(sale_id: str):
 def reprint(sale_id: str):
     """Queue a copy of the receipt."""
     found = sales.find_sale(sale_id)
-    sales.reprint(found, _terminal(), staff=g.staff)
+    sales.reprint(found, this_terminal(), staff=g.staff)
     return redirect(url_for("counter.sale", sale_id=found.id, reprinted=1))
 
 

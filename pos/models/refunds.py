@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..db import UTCDateTime, db, one_of, utcnow
 from .sales import _DIGIT, Sale
 from .staff import Staff
+from .terminal import Terminal
 
 #: requested: waiting for a manager; completed: money given back; rejected: a manager said no (the sale
 #: may be asked for again).
@@ -67,3 +68,4 @@ class Refund(db.Model):
     sale: Mapped[Sale] = relationship()
     requester: Mapped[Staff] = relationship(foreign_keys=[requested_by])
     approver: Mapped[Staff | None] = relationship(foreign_keys=[approved_by])
+    terminal: Mapped[Terminal | None] = relationship()

@@ -15,11 +15,13 @@ from sqlalchemy.orm import joinedload
 from ..db import db, utcnow
 from ..errors import Conflict, NotFound
 from ..identifiers import Line
-from ..models import OutboxEntry, Sale, Terminal
+from ..models import OutboxEntry, Refund, Sale, Terminal
 from . import audit
 from .lines import record_snapshot
 
 ACTIVE_STATES = ("pending", "in_flight")
+#: Sales whose renewal a manager should look at on the carrier queue page.
+PROBLEM_STATUSES = ("needs_refund", "needs_attention")
 
 
 @dataclass(frozen=True)
@@ -168,12 +170,14 @@ def queue_stats(now: datetime | None = None) -> dict:
                                .where(OutboxEntry.state.in_(ACTIVE_STATES)))
     return {"counts": {state: counts.get(state, 0) for state in ("pending", "in_flight", "done", "failed")},
             "depth": counts.get("pending", 0) + counts.get("in_flight", 0),
-            "oldest_pending_s": int((now - oldest).total_seconds()) if oldest else None}
+            "oldest_pending_s": int((now - oldest).total_seconds()) if oldest else None,
+            "oldest_pending_at": oldest}
 
 
 def retry(ref: str, *, staff=None, now: datetime | None = None) -> OutboxEntry:
-    """Put a renewal back in the queue now (by outbox id, sale id or receipt number): after a manager
-    fixed what needed attention, or to re-check a confirmed renewal with the carrier."""
+    """Send a renewal now (by outbox id, sale id or receipt number): one waiting out a backoff goes at once;
+    one that needed attention goes back in the queue after a manager fixed it; a confirmed one is
+    re-checked with the carrier. Never while a refund of the sale is under way."""
     now = now or utcnow()
     entry = None
     if ref.isdigit():
@@ -183,8 +187,17 @@ def retry(ref: str, *, staff=None, now: datetime | None = None) -> OutboxEntry:
         entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.sale_id == sale.id)) if sale else None
     if entry is None:
         raise NotFound("outbox_not_found", "No queued renewal matches %(ref)s.", ref=ref[:40])
-    if entry.state in ACTIVE_STATES:
+    if entry.state == "in_flight":
         raise Conflict("already_queued", "This renewal is already waiting for the carrier.")
+    if entry.state == "pending":
+        # Waiting out a backoff after a failed attempt: "retry now" just brings the next attempt forward.
+        entry.next_attempt_at = now
+        audit.record("sync.retry", staff=staff, subject=entry.sale.receipt_number, sale_id=entry.sale_id)
+        return entry
+    if db.session.scalar(select(Refund.id).where(Refund.sale_id == entry.sale_id, Refund.state != "rejected")):
+        # The customer may be getting their money back: the renewal must not be applied behind the refund.
+        raise Conflict("refund_under_way", "A refund of this sale is under way: turn it down first to send "
+                       "the renewal again.")
     recheck = entry.sale.status == "confirmed" and entry.carrier_renewal_id
     if entry.sale.status != "needs_attention" and not recheck:
         # A declined or refunded renewal must never go out again: the customer may have their money back.
@@ -197,3 +210,61 @@ def retry(ref: str, *, staff=None, now: datetime | None = None) -> OutboxEntry:
         entry.sale.status, entry.sale.status_reason = "pending", None
     audit.record("sync.retry", staff=staff, subject=entry.sale.receipt_number, sale_id=entry.sale_id)
     return entry
+
+
+def entry_for_sale(sale: Sale, *, lock: bool = False) -> OutboxEntry | None:
+    """The outbox entry of ``sale``; ``lock`` holds its row (a worker's claim waits) until the transaction ends."""
+    query = select(OutboxEntry).where(OutboxEntry.sale_id == sale.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def being_sent(entry: OutboxEntry, now: datetime) -> bool:
+    """True while a worker holds the entry under a live lease: the renewal may be on its way to the carrier."""
+    return entry.state == "in_flight" and entry.claimed_until is not None and entry.claimed_until > now
+
+
+def withdraw(entry: OutboxEntry, *, sale_status: str, reason: str, now: datetime) -> None:
+    """Take a renewal the carrier does not hold out of the queue for good (its refund was asked for): the
+    sale takes ``sale_status`` with ``reason``, and no worker claims the entry again."""
+    _finish(entry, "done", now, reason[:500])
+    entry.sale.status, entry.sale.status_reason = sale_status, reason[:200]
+
+
+def requeue_withdrawn(entry: OutboxEntry, *, now: datetime) -> None:
+    """Put a withdrawn renewal back in the queue (its refund was turned down): it goes out as if never stopped."""
+    entry.next_attempt_at = now
+    _finish(entry, "pending", now)
+    entry.sale.status, entry.sale.status_reason = "pending", None
+
+
+def close_for_refund(entry: OutboxEntry, *, now: datetime) -> None:
+    """A refunded sale's renewal is never sent or looked up again (a re-check could overwrite "refunded")."""
+    if entry.state in ACTIVE_STATES:
+        _finish(entry, "done", now, entry.last_error)
+
+
+@dataclass(frozen=True)
+class ProblemRenewal:
+    """A renewal a manager should see: the sale, its outbox entry (the carrier's last answer, when, how many
+    tries) and the sale's refund under way, if any."""
+
+    sale: Sale
+    entry: OutboxEntry | None
+    refund: Refund | None
+
+
+def problem_renewals(limit: int = 100) -> list[ProblemRenewal]:
+    """Newest first: sales the carrier did not renew (refund due, or a decision needed), and renewals still
+    queued after a failed attempt (the carrier's last answer says why; one it accepted and is processing is
+    merely polled, and not listed)."""
+    retrying = and_(OutboxEntry.state.in_(ACTIVE_STATES), OutboxEntry.attempts > 0,
+                    OutboxEntry.last_error.is_not(None), OutboxEntry.carrier_renewal_id.is_(None))
+    rows = db.session.execute(
+        select(Sale, OutboxEntry, Refund)
+        .outerjoin(OutboxEntry, OutboxEntry.sale_id == Sale.id)
+        .outerjoin(Refund, and_(Refund.sale_id == Sale.id, Refund.state != "rejected"))
+        .where(or_(Sale.status.in_(PROBLEM_STATUSES), retrying))
+        .order_by(Sale.created_at.desc()).limit(limit)).all()
+    return [ProblemRenewal(*row) for row in rows]
