@@ -15,10 +15,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 @bp.before_request
 def _require_manager():
     """Every back-office page is for managers only (the app has loaded ``g.staff`` from the session)."""
-    staff = g.get("staff")
-    if staff is None:
+    member = g.get("staff")
+    if member is None:
         return redirect(url_for("auth.login", next=request.full_path))
-    if not staff.is_manager:
+    if not member.is_manager:
         abort(403)
     return None
 
@@ -28,9 +28,10 @@ def dashboard():
     """Sales by status, the carrier queue, recent audit entries."""
     by_status = dict(db.session.execute(select(Sale.status, func.count()).group_by(Sale.status)).all())
     queue = dict(db.session.execute(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)).all())
-    audit = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(30)))
-    return render_template("admin/dashboard.html", by_status=by_status, queue=queue, audit=audit,
+    recent = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(30)))
+    return render_template("admin/dashboard.html", by_status=by_status, queue=queue, audit=recent,
                            staff=list_staff())
 
 
-from . import audit_labels, drawer, nav, sync_queue  # noqa: E402, F401 - register their routes and helpers on bp
+# Register their routes and template helpers on bp.
+from . import audit, audit_labels, catalog, drawer, forms, nav, staff, sync_queue  # noqa: E402, F401

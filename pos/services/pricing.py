@@ -221,3 +221,10 @@ def price_history(plan: Plan | None = None, *, limit: int = 50) -> list[PriceCha
     """The newest price changes first: of ``plan``, or of the store's default margin when ``plan`` is None."""
     query = select(PriceChange).where(PriceChange.plan_id == plan.id if plan else PriceChange.plan_id.is_(None))
     return list(db.session.scalars(query.order_by(PriceChange.id.desc()).limit(limit)))
+
+
+def plan_margin_bp(plan: Plan) -> int | None:
+    """What ``plan``'s retail price earns over the carrier's, in basis points of wholesale (None: unknown)."""
+    if not plan.wholesale_minor:
+        return None
+    return (plan.price_minor - plan.wholesale_minor) * 10_000 // plan.wholesale_minor
