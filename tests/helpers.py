@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import delete, select, text
 
 from pos.db import db
-from pos.models import AuditEntry
+from pos.models import AuditEntry, Terminal
 from pos.models.audit import APPEND_ONLY_TRIGGERS, DROP_APPEND_ONLY_TRIGGERS
 from pos.models.catalog import DROP_PRICE_HISTORY_TRIGGERS, PRICE_HISTORY_TRIGGERS
 from pos.models.till import DROP_IMMUTABLE_TRIGGERS, IMMUTABLE_TRIGGERS
@@ -160,6 +160,17 @@ def bypass_append_only(*statements, params: dict | None = None) -> None:
         db.session.execute(statement, params)
     for statement in (*APPEND_ONLY_TRIGGERS[dialect], *IMMUTABLE_TRIGGERS[dialect], *PRICE_HISTORY_TRIGGERS[dialect]):
         db.session.execute(text(statement))
+
+
+def empty_tables(app) -> None:
+    """Empty every table but the terminals (their counters back to 0), committed. The audit log, the cash ledger
+    and the price history refuse DELETE: they are emptied past their triggers, in one go."""
+    with app.app_context():
+        db.session.rollback()
+        bypass_append_only(*(delete(table) for table in reversed(db.metadata.sorted_tables)
+                             if table.name != "terminal"))
+        db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0, last_z_number=0))
+        db.session.commit()
 
 
 def empty_audit_log() -> None:

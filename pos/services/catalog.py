@@ -68,7 +68,8 @@ def plans_for_line(snapshot, eligible_plan_ids: tuple[str, ...] | None) -> list[
 
 def plan_for_sale(ref: str | int | None) -> Plan:
     """The plan on sale that a sale names, by carrier plan id or local id; refuses unknown, withdrawn or held
-    plans, and a price below the carrier's (the database refuses such a sale too)."""
+    plans (a plan whose price is below the carrier's is held: the database allows nothing else, and refuses
+    a sale below wholesale too)."""
     plan = None
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
         plan = db.session.get(Plan, int(ref))
@@ -77,9 +78,6 @@ def plan_for_sale(ref: str | int | None) -> Plan:
     if plan is None or not plan.on_sale:
         raise DomainError("plan_unavailable", "This plan is not on sale. Choose another plan.",
                           status=422, field="plan_id")
-    if plan.wholesale_minor is not None and plan.price_minor < plan.wholesale_minor:
-        raise DomainError("below_wholesale", "This plan's price is below the carrier's: a manager must set a new "
-                          "price before it can be sold.", status=422, field="plan_id")
     return plan
 
 
