@@ -79,8 +79,10 @@ DETAIL_NAMES = {
     "failed_before": lazy_gettext("Wrong PINs before"), "attempts": lazy_gettext("Attempts"),
     "locks": lazy_gettext("Lockouts"), "until": lazy_gettext("Until"), "minutes": lazy_gettext("Minutes"),
     "key": lazy_gettext("Key"), "till": lazy_gettext("Till"), "job_id": lazy_gettext("Print job"),
-    "renewal_id": lazy_gettext("Carrier renewal"), "message": lazy_gettext("Message"),
+    "renewal_id": lazy_gettext("Carrier renewal"),
 }
+#: Details kept for the logs only: an alert's ``message`` is the worker's English (its code is the subject).
+HIDDEN_DETAILS = frozenset({"message"})
 #: Stored values that are codes of ours, in words.
 VALUE_NAMES = {
     "cash": lazy_gettext("cash"), "card": lazy_gettext("card"), "counter": lazy_gettext("counter"),
@@ -106,7 +108,7 @@ def _detail_value(key: str, value: object) -> str:
 def audit_details(detail: dict | None) -> list[tuple[str, str]]:
     """An entry's details as (name, value) in the reader's language: money as money, margins in percent."""
     return [(str(DETAIL_NAMES.get(key, key)), _detail_value(key, value))
-            for key, value in sorted((detail or {}).items())]
+            for key, value in sorted((detail or {}).items()) if key not in HIDDEN_DETAILS]
 
 
 @bp.app_template_global()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 
 from pos.db import db
 from pos.models import ApiToken, AuditEntry, Plan, PriceChange, Staff, StaffSession
+from pos.services import catalog
 from pos.services import staff as staff_service
 
 from .helpers import CLERK_PIN, MANAGER_PIN, bypass_append_only, csrf_from, login
@@ -121,9 +122,9 @@ def test_a_manager_changes_a_price_and_sees_it_in_the_history(shop, manager):
     ({"rule": "fixed", "price": "99999999"}, "Fixed price", "too large"),
     ({"rule": "fixed", "price": "9.99"}, "Fixed price", "below the carrier’s price of $10.00"),
     ({"rule": "fixed", "price": ""}, "Fixed price", "Enter an amount"),
-    ({"rule": "margin", "margin": "ten"}, "Own margin in percent", "Enter a margin in percent"),
-    ({"rule": "margin", "margin": "-3"}, "Own margin in percent", "cannot be negative"),
-    ({"rule": "margin", "margin": "5000"}, "Own margin in percent", "at most 1,000 %"),
+    ({"rule": "margin", "margin": "ten"}, "Margin in percent", "Enter a margin in percent"),
+    ({"rule": "margin", "margin": "-3"}, "Margin in percent", "cannot be negative"),
+    ({"rule": "margin", "margin": "5000"}, "Margin in percent", "at most 1,000 %"),
     ({"rule": "cheap"}, "Pricing", "Choose how this plan is priced"),
     ({"rule": "fixed", "price": "20", "reason": ""}, "Reason", "Say why"),
 ])
@@ -257,3 +258,23 @@ def test_verify_button_says_intact_or_names_the_tampered_entry(shop, manager):
     page = _post(manager, "/admin/audit", "/admin/audit/verify").get_data(as_text=True)
     broken = re.search(r'data-testid="chain-broken">(.*?)</p>', page, re.S).group(1)
     assert "Entry 2 was edited" in broken and 'class="alert error"' in page
+
+
+def test_a_held_plan_is_shown_in_red_with_the_way_out(shop, manager):
+    """After the carrier's price overtakes a fixed price, the catalog names the stopped plan in red with a link to
+    set a new price, and the carrier queue shows the alert in words."""
+    with shop.app_context():
+        offers = [catalog.CarrierOffer(plan_id=spec["carrier_plan_id"], price_version="v2",
+                                       wholesale_minor=1600 if spec["carrier_plan_id"] == "US-7D-5GB"
+                                       else spec["wholesale_minor"], currency="USD", suggested_retail_minor=None,
+                                       validity_days=1, data_mb=1, voice_min=1, sms=1, requires_id=spec["requires_id"],
+                                       names={}) for spec in catalog.DEMO_PLANS]
+        catalog.apply_carrier_offers(offers, currency="USD")
+        db.session.commit()
+        plan_id = _plan_id()
+    page = manager.get("/admin/catalog").get_data(as_text=True)
+    held = re.search(r'data-testid="held-US-7D-5GB">(.*?)</p>', page, re.S).group(1)
+    assert "the carrier now charges $16.00, above your fixed price of $15.00" in held
+    assert f'href="/admin/catalog/{plan_id}"' in held and 'class="alert error"' in page
+    assert "Stopped: below the carrier" in re.search(r'data-testid="plan-US-7D-5GB".*?</tr>', page, re.S).group(0)
+    assert "A plan stopped selling" in manager.get("/admin/sync").get_data(as_text=True)
