@@ -165,17 +165,16 @@ def apply_carrier_offers(offers: list[CarrierOffer], *, currency: str) -> dict:
 def update_plan(plan: Plan, *, names: dict[str, str], active: bool, requires_id: bool, by: Staff) -> list[str]:
     """Set a plan's names (en required; zh, es), whether the store sells it and whether it asks for ID.
     Returns the fields that changed (audited). An ID check the carrier requires cannot be dropped."""
-    cleaned = {lang: (names.get(lang) or "").strip() for lang in ("en", "zh", "es")}
-    refuse_card_numbers(**{f"name_{lang}": text for lang, text in cleaned.items()})
-    for lang, text in cleaned.items():
-        if len(text) > 120 or has_control_characters(text) or (lang == "en" and not text):
+    cleaned = {f"name_{lang}": (names.get(lang) or "").strip() for lang in ("en", "zh", "es")}
+    refuse_card_numbers(**cleaned)
+    for field, text in cleaned.items():
+        if len(text) > 120 or has_control_characters(text) or (field == "name_en" and not text):
             raise DomainError("invalid_plan_name", "A plan's name is at most 120 characters on one line; "
-                              "the English name is required.", field=f"name_{lang}")
+                              "the English name is required.", field=field)
     if plan.carrier_requires_id and not requires_id:
         raise DomainError("carrier_requires_id", "The carrier requires an ID check for this plan.",
                           field="requires_id")
-    wanted = {"name_en": cleaned["en"], "name_zh": cleaned["zh"], "name_es": cleaned["es"], "active": active,
-              "requires_id": requires_id}
+    wanted = {**cleaned, "active": active, "requires_id": requires_id}
     changed = [field for field, value in wanted.items() if getattr(plan, field) != value]
     for field in changed:
         setattr(plan, field, wanted[field])
