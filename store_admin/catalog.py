@@ -59,7 +59,7 @@ def catalog_plan(plan_id: int):
 @unit_of_work
 def catalog_plan_price(plan_id: int):
     """Price a plan for new sales (a margin or a fixed price), with the reason kept in its history."""
-    plan = plans.find_plan(plan_id)
+    plan = plans.find_plan(plan_id, for_update=True)
     form = request.form
     try:
         setting = pricing.read_price_setting(form.get("rule"), form.get("margin"), form.get("price"), plan.currency)
@@ -74,7 +74,7 @@ def catalog_plan_price(plan_id: int):
 @unit_of_work
 def catalog_plan_details(plan_id: int):
     """Rename a plan, take it off sale or put it back, ask for ID or not."""
-    plan = plans.find_plan(plan_id)
+    plan = plans.find_plan(plan_id, for_update=True)
     form = request.form
     names = {lang: form.get(f"name_{lang}", "") for lang in ("en", "zh", "es")}
     try:

@@ -5,12 +5,14 @@ refresh and database); the refresh keeps the store's own choices."""
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from pos.db import db
+from pos.db import db, write_transaction
 from pos.errors import DomainError
 from pos.models import Alert, AuditEntry, Plan, PriceChange
 from pos.services import catalog, pricing
@@ -216,3 +218,35 @@ def test_the_database_refuses_a_sale_below_wholesale(store):
         db.session.execute(text("UPDATE sale SET subtotal_minor = 999, total_minor = 999 + fees_minor "
                                 "WHERE id = :id"), {"id": sale.id})
     db.session.rollback()
+
+
+@pytest.mark.postgres
+def test_two_price_changes_at_once_each_record_what_they_replaced(postgres_app):
+    """Two managers pricing one plan at the same moment on PostgreSQL: the second waits for the first's row lock,
+    so the history reads 15.00 → 18.00 → 19.00, never two changes from 15.00."""
+    empty_tables(postgres_app)
+    seed_basic(postgres_app)
+    locked = threading.Event()
+
+    def change(price: int, *, first: bool) -> None:
+        with postgres_app.app_context(), write_transaction():
+            if not first:
+                locked.wait(5)
+            plan = catalog.find_plan(plan_id, for_update=True)
+            pricing.set_plan_price(plan, PriceSetting("fixed", price_minor=price), reason=str(price),
+                                   by=find_staff("manager"))
+            if first:
+                locked.set()
+                time.sleep(0.3)  # still holding the lock while the second manager asks for it
+
+    with postgres_app.app_context():
+        plan_id = _plan().id
+    threads = [threading.Thread(target=change, args=(1800,), kwargs={"first": True}),
+               threading.Thread(target=change, args=(1900,), kwargs={"first": False})]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    with postgres_app.app_context():
+        history = [(c.old_price_minor, c.new_price_minor) for c in reversed(pricing.price_history(_plan()))]
+    assert history == [(1500, 1800), (1800, 1900)]

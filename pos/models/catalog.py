@@ -3,7 +3,8 @@ price is set (the store's default margin, the plan's own margin, or a fixed pric
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false, true
+from sqlalchemy import Boolean, CheckConstraint, ColumnElement, ForeignKey, Integer, String, false, true
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, one_of, utcnow
@@ -110,10 +111,15 @@ class Plan(db.Model):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
-    @property
+    @hybrid_property
     def on_sale(self) -> bool:
-        """Whether the counter may sell this plan now."""
+        """Whether the counter may sell this plan now (in a query: ``select(Plan).where(Plan.on_sale)``)."""
         return self.active and self.carrier_offered and not self.price_hold
+
+    @on_sale.inplace.expression
+    @classmethod
+    def _on_sale_expression(cls) -> ColumnElement[bool]:
+        return cls.active & cls.carrier_offered & ~cls.price_hold
 
     def name_for(self, locale: str) -> str:
         """The plan's name in ``locale`` (``en``, ``zh``/``zh_Hans``, ``es``), falling back to English."""

@@ -33,13 +33,9 @@ DEMO_PLANS = (
 DEMO_PRICE_VERSION = "2026-11-01"
 
 
-#: A plan the counter may sell: the store has it active, the carrier offers it, it is not held (see Plan.on_sale).
-ON_SALE = Plan.active & Plan.carrier_offered & ~Plan.price_hold
-
-
 def active_plans() -> list[Plan]:
     """Plans on sale, in display order."""
-    return list(db.session.scalars(select(Plan).where(ON_SALE).order_by(Plan.sort_order, Plan.id)))
+    return list(db.session.scalars(select(Plan).where(Plan.on_sale).order_by(Plan.sort_order, Plan.id)))
 
 
 def all_plans() -> list[Plan]:
@@ -47,9 +43,10 @@ def all_plans() -> list[Plan]:
     return list(db.session.scalars(select(Plan).order_by(Plan.sort_order, Plan.id)))
 
 
-def find_plan(plan_id: int) -> Plan:
-    """The plan with this local id."""
-    plan = db.session.get(Plan, plan_id)
+def find_plan(plan_id: int, *, for_update: bool = False) -> Plan:
+    """The plan with this local id; ``for_update`` locks its row until commit (PostgreSQL; SQLite's write
+    transaction already admits one writer), so a price change records the old price it really replaced."""
+    plan = db.session.get(Plan, plan_id, with_for_update=for_update or None)
     if plan is None:
         raise NotFound("unknown_plan", "No plan has the id %(id)s.", id=plan_id)
     return plan
@@ -119,7 +116,8 @@ def apply_carrier_offers(offers: list[CarrierOffer], *, currency: str) -> dict:
     price now below it holds the plan until a manager decides), names, active flag, and an ID check the
     store asks for (one the carrier asks for is always kept). Each sale keeps the price it was sold at.
     """
-    existing = {p.carrier_plan_id: p for p in db.session.scalars(select(Plan))}
+    # Locked like a manager's price change, so neither overwrites the other with a price from a stale rule.
+    existing = {p.carrier_plan_id: p for p in db.session.scalars(select(Plan).with_for_update())}
     default_bp = pricing.default_margin_bp()
     changed = {"added": 0, "updated": 0, "withdrawn": 0, "repriced": 0, "held": 0}
     seen = set()

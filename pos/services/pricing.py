@@ -154,13 +154,14 @@ def set_default_margin(margin_bp: int, *, reason: str, by: Staff, now: datetime 
     reason = _reason(reason)
     if not 0 <= margin_bp <= MAX_MARGIN_BP:
         raise DomainError("invalid_margin", "A margin is at most 1,000 %.", field="margin")
-    old_bp = default_margin_bp()
+    row = db.session.get(StorePricing, 1, with_for_update=True)  # two managers at once: one after the other
+    old_bp = row.default_margin_bp if row else DEFAULT_MARGIN_BP
     if margin_bp == old_bp:
         return 0
-    following = list(db.session.scalars(select(Plan).where(Plan.price_rule == "default").order_by(Plan.id)))
+    following = list(db.session.scalars(select(Plan).where(Plan.price_rule == "default").order_by(Plan.id)
+                                        .with_for_update()))
     prices = {plan.id: _price_under(plan, PriceSetting("default"), margin_bp) for plan in following}  # all or none
     now = now or utcnow()
-    row = db.session.get(StorePricing, 1)
     if row is None:
         row = StorePricing(id=1, default_margin_bp=margin_bp)
         db.session.add(row)
