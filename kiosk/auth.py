@@ -7,7 +7,6 @@ its random token (under ``sid``) besides the language and the CSRF secret.
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
@@ -25,9 +24,7 @@ SESSION_KEY = "sid"
 
 def session_limits() -> sessions.SessionLimits:
     """The idle timeout and absolute lifetime from ``[security]``."""
-    security = current_app.config["KIOSK"]["security"]
-    return sessions.SessionLimits(idle=timedelta(minutes=security["session_idle_minutes"]),
-                                  max_age=timedelta(hours=security["session_max_hours"]))
+    return sessions.SessionLimits.from_settings(current_app.config["KIOSK"]["security"])
 
 
 def load_session_staff() -> None:

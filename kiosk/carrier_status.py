@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext
 
-from pos.services import alerts, outbox
+from pos.services import alerts, outbox, pricing
 
 from .sale_outcome import carrier_code, reason_text, sale_outcome
 
@@ -26,7 +26,9 @@ def alert_text(alert) -> str:
     texts = {"carrier_funds": gettext("The carrier account is out of funds: renewals wait in the queue until it is "
                                       "topped up."),
              "carrier_auth": gettext("The carrier refused our API key: check [carrier] api_key. Renewals wait in "
-                                     "the queue.")}
+                                     "the queue."),
+             pricing.HOLD_ALERT: gettext("A plan stopped selling: the carrier's price rose above its fixed retail "
+                                         "price. Set a new price under Plans and prices.")}
     # alert.message is the worker's English: an alert without a sentence here shows its stable code.
     return texts.get(alert.code) or gettext("Carrier alert %(code)s: see kiosk sync status.", code=alert.code)
 

@@ -143,8 +143,7 @@ def token_list(ctx: click.Context) -> None:
         now = utcnow()
         click.echo(f"{'id':>4}  {'label':20} {'staff':16} {'created':20} {'last used':20} {'expires':20} state")
         for t in staff.list_tokens():
-            state = ("revoked" if t.revoked_at else "expired" if t.expires_at and t.expires_at <= now
-                     else "inactive staff" if not t.staff.active else "usable")
+            state = staff.token_state(t, now=now).replace("_", " ")
             expires = _when(t.expires_at) if t.expires_at else "never"
             click.echo(f"{t.id:>4}  {t.label[:20]:20} {t.staff.name[:16]:16} {_when(t.created_at):20} "
                        f"{_when(t.last_used_at):20} {expires:20} {state}")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from pos.db import db, write_transaction
 from pos.models import AuditEntry, OutboxEntry, Sale
-from pos.services import audit
+from pos.services import audit as audit_log
 from pos.services.staff import list_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -17,14 +17,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 def _require_manager():
     """Every back-office page is for managers only (the app has loaded ``g.staff`` from the session); a
     clerk's attempt is refused and audited."""
-    staff = g.get("staff")
-    if staff is None:
+    member = g.get("staff")
+    if member is None:
         return redirect(url_for("auth.login", next=request.full_path))
-    if not staff.is_manager:
+    if not member.is_manager:
         # Committed on its own: the refusal is what the manager needs to see, whatever the request was.
         with write_transaction():
-            audit.record("admin.refused", staff=staff, terminal=current_app.config["KIOSK"]["server"]["terminal"],
-                         subject=request.path[:80], method=request.method)
+            audit_log.record("admin.refused", staff=member, terminal=current_app.config["KIOSK"]["server"]["terminal"],
+                             subject=request.path[:80], method=request.method)
         abort(403)
     return None
 
@@ -34,9 +34,10 @@ def dashboard():
     """Sales by status, the carrier queue, recent audit entries."""
     by_status = dict(db.session.execute(select(Sale.status, func.count()).group_by(Sale.status)).all())
     queue = dict(db.session.execute(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)).all())
-    audit = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(30)))
-    return render_template("admin/dashboard.html", by_status=by_status, queue=queue, audit=audit,
+    recent = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(30)))
+    return render_template("admin/dashboard.html", by_status=by_status, queue=queue, audit=recent,
                            staff=list_staff())
 
 
-from . import audit_labels, drawer, nav, refunds, sync_queue  # noqa: E402, F401 - register their routes and helpers on bp
+# Register their routes and template helpers on bp.
+from . import audit, audit_labels, catalog, drawer, forms, nav, refunds, staff, sync_queue  # noqa: E402, F401

@@ -8,11 +8,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
 
 from pos.db import db
 
-from .helpers import bypass_append_only, seeded_app
+from .helpers import empty_tables, seeded_app
 from .postgres import temporary_database
 
 #: Cheap PIN hashing in tests; one test checks the production cost separately.
@@ -40,18 +39,6 @@ def app(instance_dir):
     return application
 
 
-def _empty_tables(application) -> None:
-    with application.app_context():
-        db.session.rollback()
-        # The audit log and the cash ledger refuse DELETE: empty them past their triggers, in one go.
-        bypass_append_only(*(delete(table) for table in reversed(db.metadata.sorted_tables)
-                             if table.name != "terminal"))
-        from pos.models import Terminal
-
-        db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0, last_z_number=0))
-        db.session.commit()
-
-
 @pytest.fixture(scope="module")
 def postgres_app(tmp_path_factory):
     """One seeded app on a throwaway PostgreSQL database (127.0.0.1:5432) for the module that asks for it."""
@@ -62,9 +49,9 @@ def postgres_app(tmp_path_factory):
 @pytest.fixture
 def clean_app(app):
     """The session app with every table emptied before the test (terminals kept)."""
-    _empty_tables(app)
+    empty_tables(app)
     yield app
-    _empty_tables(app)
+    empty_tables(app)
 
 
 @pytest.fixture

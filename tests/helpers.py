@@ -10,8 +10,9 @@ import uuid
 from sqlalchemy import delete, select, text
 
 from pos.db import db
-from pos.models import AuditEntry
+from pos.models import AuditEntry, Terminal
 from pos.models.audit import APPEND_ONLY_TRIGGERS, DROP_APPEND_ONLY_TRIGGERS
+from pos.models.catalog import DROP_PRICE_HISTORY_TRIGGERS, PRICE_HISTORY_TRIGGERS
 from pos.models.till import DROP_IMMUTABLE_TRIGGERS, IMMUTABLE_TRIGGERS
 from pos.services import catalog, checkout, sales, staff, till
 from pos.services.terminals import terminal_by_code
@@ -144,19 +145,32 @@ def seeded_app(tmp_path, overrides: dict | None = None):
 
 
 def bypass_append_only(*statements, params: dict | None = None) -> None:
-    """Run raw SQL on the audit log or the cash ledger as a tamperer with the schema owner's rights would, in
-    the current transaction: the append-only triggers are dropped around it and created again before it ends.
+    """Run raw SQL on the audit log, the cash ledger or the price history as a tamperer with the schema owner's
+    rights would, in the current transaction: the append-only triggers are dropped around it and created again
+    before it ends.
 
     Test-only: production code has no path around the triggers; the hash chain is what shows such
     an edit afterwards.
     """
     dialect = db.session.get_bind().dialect.name
-    for statement in (*DROP_APPEND_ONLY_TRIGGERS[dialect], *DROP_IMMUTABLE_TRIGGERS[dialect]):
+    for statement in (*DROP_APPEND_ONLY_TRIGGERS[dialect], *DROP_IMMUTABLE_TRIGGERS[dialect],
+                      *DROP_PRICE_HISTORY_TRIGGERS[dialect]):
         db.session.execute(text(statement))
     for statement in statements:
         db.session.execute(statement, params)
-    for statement in (*APPEND_ONLY_TRIGGERS[dialect], *IMMUTABLE_TRIGGERS[dialect]):
+    for statement in (*APPEND_ONLY_TRIGGERS[dialect], *IMMUTABLE_TRIGGERS[dialect], *PRICE_HISTORY_TRIGGERS[dialect]):
         db.session.execute(text(statement))
+
+
+def empty_tables(app) -> None:
+    """Empty every table but the terminals (their counters back to 0), committed. The audit log, the cash ledger
+    and the price history refuse DELETE: they are emptied past their triggers, in one go."""
+    with app.app_context():
+        db.session.rollback()
+        bypass_append_only(*(delete(table) for table in reversed(db.metadata.sorted_tables)
+                             if table.name != "terminal"))
+        db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0, last_z_number=0))
+        db.session.commit()
 
 
 def empty_audit_log() -> None:

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from kiosk import create_app
 from pos.db import db
 from pos.models import Sale
-from pos.models.catalog import PLAN_CHECKS
+from pos.models.catalog import PLAN_CHECKS, PLAN_PRICING_CHECKS, PRICE_CHANGE_CHECKS, STORE_PRICING_CHECKS
 from pos.models.lines import LINE_SNAPSHOT_CHECKS
 from pos.models.outbox import OUTBOX_CHECKS
 from pos.models.printing import PRINT_JOB_CHECKS
-from pos.models.sales import PAYMENT_CHECKS, SALE_CHARGE_CHECKS, SALE_CHECKS
+from pos.models.sales import PAYMENT_CHECKS, SALE_CHARGE_CHECKS, SALE_CHECKS, SALE_PRICE_CHECKS
 from pos.models.staff import STAFF_CHECKS
 from pos.models.terminal import TERMINAL_CHECKS
 from pos.services import checkout, sales
@@ -28,18 +28,46 @@ from pos.services.terminals import terminal_by_code
 from .helpers import gen_sale, seeded_app
 from .postgres import temporary_database
 
-RULES = {"plan": PLAN_CHECKS, "staff": STAFF_CHECKS, "terminal": TERMINAL_CHECKS,
-         "line_snapshot": LINE_SNAPSHOT_CHECKS, "sale": SALE_CHECKS, "sale_charge": SALE_CHARGE_CHECKS,
-         "payment": PAYMENT_CHECKS, "outbox_entry": OUTBOX_CHECKS, "print_job": PRINT_JOB_CHECKS}
+RULES = {"plan": {**PLAN_CHECKS, **PLAN_PRICING_CHECKS}, "staff": STAFF_CHECKS, "terminal": TERMINAL_CHECKS,
+         "line_snapshot": LINE_SNAPSHOT_CHECKS, "sale": {**SALE_CHECKS, **SALE_PRICE_CHECKS},
+         "sale_charge": SALE_CHARGE_CHECKS, "payment": PAYMENT_CHECKS, "outbox_entry": OUTBOX_CHECKS,
+         "print_job": PRINT_JOB_CHECKS, "store_pricing": STORE_PRICING_CHECKS, "price_change": PRICE_CHANGE_CHECKS}
 
 CASH = "(SELECT sale_id FROM payment WHERE method = 'cash')"
 PRINT_JOB = ("INSERT INTO print_job (kind, terminal_id, sale_id, state, attempts, payload, created_at) "
              "VALUES ('{kind}', (SELECT id FROM terminal WHERE code = 'T01'), "
              "(SELECT sale_id FROM payment WHERE method = 'cash'), 'queued', 0, '{{}}', '2026-01-01 00:00:00')")
+PRICE_CHANGE = ("INSERT INTO price_change (at, plan_id, staff_id, cause, reason, new_margin_bp, new_price_minor, "
+                "wholesale_minor) VALUES ('2026-01-01 00:00:00', {plan}, {staff}, '{cause}', '{reason}', {margin}, "
+                "{price}, 1000)")
+STORE_PRICING = "INSERT INTO store_pricing (id, default_margin_bp, updated_at) VALUES ({id}, {margin}, '2026-01-01')"
+
+
+def _price_change(plan="(SELECT min(id) FROM plan)", staff="NULL", cause="carrier", reason="why", margin="NULL",
+                  price="1500"):
+    return PRICE_CHANGE.format(plan=plan, staff=staff, cause=cause, reason=reason, margin=margin, price=price)
+
 
 #: (constraint the statement must trip, statement): one per rule, several where a rule has several ways to break.
 BREAKS = [
-    ("ck_plan_price_not_negative", "UPDATE plan SET price_minor = -1"),
+    ("ck_plan_price_not_negative", "UPDATE plan SET price_minor = -1, wholesale_minor = NULL"),
+    ("ck_plan_price_rule", "UPDATE plan SET price_rule = 'cost'"),
+    ("ck_plan_margin_in_range", "UPDATE plan SET price_rule = 'margin', margin_bp = -1"),
+    ("ck_plan_margin_in_range", "UPDATE plan SET price_rule = 'margin', margin_bp = 100001"),
+    ("ck_plan_margin_only_with_margin_rule", "UPDATE plan SET price_rule = 'margin', margin_bp = NULL"),
+    ("ck_plan_margin_only_with_margin_rule", "UPDATE plan SET margin_bp = 4000"),
+    ("ck_plan_margin_needs_wholesale", "UPDATE plan SET price_rule = 'default', wholesale_minor = NULL"),
+    ("ck_plan_price_covers_wholesale", "UPDATE plan SET price_minor = wholesale_minor - 1"),
+    ("ck_plan_hold_only_on_fixed_price", "UPDATE plan SET price_rule = 'default', price_hold = TRUE"),
+    ("ck_plan_carrier_id_requirement_kept", "UPDATE plan SET requires_id = FALSE WHERE carrier_requires_id"),
+    ("ck_store_pricing_one_row", STORE_PRICING.format(id=2, margin=4000)),
+    ("ck_store_pricing_margin_in_range", STORE_PRICING.format(id=1, margin=-1)),
+    ("ck_store_pricing_margin_in_range", STORE_PRICING.format(id=1, margin=100001)),
+    ("ck_price_change_cause", _price_change(cause="guess")),
+    ("ck_price_change_manager_named", _price_change(cause="manager")),
+    ("ck_price_change_reason_given", _price_change(reason="")),
+    ("ck_price_change_plan_or_default_margin", _price_change(plan="NULL")),
+    ("ck_price_change_new_price_covers_wholesale", _price_change(price="999")),
     ("ck_plan_wholesale_not_negative", "UPDATE plan SET wholesale_minor = -1"),
     ("ck_staff_role", "UPDATE staff SET role = 'owner'"),
     ("ck_terminal_kind", "UPDATE terminal SET kind = 'tablet'"),
@@ -51,7 +79,10 @@ BREAKS = [
     ("ck_sale_status", "UPDATE sale SET status = 'lost'"),
     ("ck_sale_channel", "UPDATE sale SET channel = 'web'"),
     ("ck_sale_line_kind", "UPDATE sale SET line_kind = 'imei'"),
-    ("ck_sale_subtotal_not_negative", "UPDATE sale SET subtotal_minor = -100, total_minor = fees_minor - 100"),
+    ("ck_sale_subtotal_not_negative", "UPDATE sale SET subtotal_minor = -100, total_minor = fees_minor - 100, "
+                                      "wholesale_minor = NULL"),
+    ("ck_sale_subtotal_covers_wholesale", "UPDATE sale SET subtotal_minor = wholesale_minor - 1, "
+                                          "total_minor = fees_minor + wholesale_minor - 1"),
     ("ck_sale_fees_not_negative", "UPDATE sale SET fees_minor = -1, total_minor = subtotal_minor - 1"),
     ("ck_sale_total_is_subtotal_plus_fees", "UPDATE sale SET total_minor = total_minor + 1"),
     ("ck_sale_wholesale_not_negative", "UPDATE sale SET wholesale_minor = -1"),
@@ -150,6 +181,17 @@ def test_a_reprint_is_not_a_second_receipt(shop_db):
     with shop_db.app_context(), db.engine.connect() as conn:
         assert conn.exec_driver_sql(PRINT_JOB.format(kind="reprint")).rowcount == 1
         conn.rollback()
+
+
+def test_a_held_plan_may_sit_below_wholesale(shop_db):
+    """The one exception to "never below wholesale" on a plan: held (not on sale) until a manager decides;
+    the default margin's own history row names no plan."""
+    with shop_db.app_context(), db.engine.connect() as conn:
+        held = conn.exec_driver_sql("UPDATE plan SET price_minor = wholesale_minor - 1, price_hold = TRUE "
+                                    "WHERE price_rule = 'fixed'").rowcount
+        default_margin = conn.exec_driver_sql(_price_change(plan="NULL", margin="4500", price="NULL")).rowcount
+        conn.rollback()
+    assert held == 5 and default_margin == 1
 
 
 def test_upgrade_names_existing_rows_that_break_a_rule(tmp_path):

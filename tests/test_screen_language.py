@@ -44,12 +44,12 @@ def _chinese_screens(app, client) -> dict[str, str]:
     """Every screen's HTML for a Chinese-speaking manager, with a problem sale and a printer out of paper."""
     with app.app_context():
         gen_catalog()
-        gen_staff("manager", "manager", "2468", locale="zh")
+        manager = gen_staff("manager", "manager", "2468", locale="zh")
         sale = gen_sale(app)
         refused = gen_sale(app, line="+14155550124")
         refused.status, refused.status_reason = "needs_refund", DECLINED
         db.session.commit()
-        sale_id = sale.id
+        sale_id, plan_id, manager_id = sale.id, sale.plan_id, manager.id
     hub = app.extensions["devices"]
     hub.set_printer_status("T01", PrinterStatus("paper_out", "the printer at /dev/ttyUSB0 is out of paper"))
     try:
@@ -60,7 +60,9 @@ def _chinese_screens(app, client) -> dict[str, str]:
                 "checkout with ID": "/counter/checkout?line=%2B14155550123&plan=US-30D-20GB",
                 "sale": f"/counter/sales/{sale_id}?done=1", "find a sale": "/counter/lookup",
                 "sale not found": "/counter/lookup?q=R-T01-999999", "back office": "/admin/",
-                "carrier queue": "/admin/sync"}
+                "carrier queue": "/admin/sync", "plans and prices": "/admin/catalog",
+                "plan": f"/admin/catalog/{plan_id}", "staff and devices": "/admin/staff",
+                "staff member": f"/admin/staff/{manager_id}", "audit log": "/admin/audit"}
         return {name: client.get(url).get_data(as_text=True) for name, url in urls.items()}
     finally:
         with hub._lock:  # the next test's app starts with the printer unpolled again

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from .audit import AuditEntry
-from .catalog import Plan
+from .catalog import Plan, PriceChange, StorePricing
 from .lines import LineSnapshot
 from .login_throttle import LoginThrottle
 from .outbox import OutboxEntry
@@ -14,5 +14,6 @@ from .terminal import Terminal
 from .till import CashCount, CashCountLine, CashMovement, TillCorrection, TillSession, ZReport
 
 __all__ = ["Alert", "ApiToken", "AuditEntry", "CashCount", "CashCountLine", "CashMovement", "LineSnapshot",
-           "LoginThrottle", "OutboxEntry", "Payment", "Plan", "PrintJob", "Refund", "Sale", "SaleCharge", "ServiceState",
-           "Staff", "StaffSession", "Terminal", "TillCorrection", "TillSession", "ZReport"]
+           "LoginThrottle", "OutboxEntry", "Payment", "Plan", "PriceChange", "PrintJob", "Refund", "Sale", "SaleCharge",
+           "ServiceState", "Staff", "StaffSession", "StorePricing", "Terminal", "TillCorrection", "TillSession",
+           "ZReport"]

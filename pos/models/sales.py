@@ -48,6 +48,10 @@ PAYMENT_CHECKS = {
     "card_last4_digits": "card_last4 IS NULL OR (length(card_last4) = 4 AND "
                          + " AND ".join(f"substr(card_last4, {i}, 1) IN ({_DIGIT})" for i in range(1, 5)) + ")",
 }
+#: Added with retail pricing (migration 0009): the counter never sells below the carrier's wholesale price.
+SALE_PRICE_CHECKS = {
+    "subtotal_covers_wholesale": "wholesale_minor IS NULL OR subtotal_minor >= wholesale_minor",
+}
 #: Rules added with till sessions (migration 0008; 0007 creates the ones above).
 PAYMENT_TILL_CHECKS = {
     # Every cash payment is in a till session's drawer (migration 0008 puts earlier ones in one per terminal).
@@ -64,7 +68,8 @@ class Sale(db.Model):
     # nor detect another's key (see idempotency_scope() in pos/services/sales.py).
     __table_args__ = (UniqueConstraint("terminal_id", "receipt_seq"),
                       UniqueConstraint("idempotency_scope", "idempotency_key"),
-                      *(CheckConstraint(sql, name=name) for name, sql in SALE_CHECKS.items()))
+                      *(CheckConstraint(sql, name=name)
+                        for name, sql in {**SALE_CHECKS, **SALE_PRICE_CHECKS}.items()))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     #: Who used the key: ``staff:<id>`` for a signed-in clerk or an API token's staff member,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 
 from ..db import db, utcnow
+from ..errors import DomainError
 from ..models import AuditEntry, Staff
 from ..models.audit import GENESIS_HASH
+
+_ACTION = re.compile(r"^[a-z_]{1,20}\.[a-z_]{1,20}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 #: Any fixed number: the PostgreSQL advisory lock that lets one transaction at a time append to the chain.
 CHAIN_LOCK_KEY = 0x4155_4449_54  # "AUDIT"
@@ -52,6 +59,113 @@ def record(action: str, *, staff: Staff | None = None, subject: str = "", termin
 def latest(limit: int = 100) -> list[AuditEntry]:
     """The newest audit entries first."""
     return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What a manager looks for in the log; every part optional. ``start`` (inclusive) and ``end`` (exclusive)
+    are UTC instants; ``actor`` is a staff id, or ``"system"`` for entries no one signed in made."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    actor: int | str | None = None
+    action: str | None = None
+    subject: str | None = None
+
+
+def _local_day(text: str, field: str) -> date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if not _DAY.fullmatch(text):  # fromisoformat alone would also take 20261130 and 2026-W48-1
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError("invalid_date", "Enter a date as YYYY-MM-DD, for example 2026-11-30.", field=field) from None
+
+
+def _midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def read_filter(*, first_day: str = "", last_day: str = "", actor: str = "", action: str = "", subject: str = "",
+                zone: ZoneInfo) -> AuditFilter:
+    """The audit page's fields as an :class:`AuditFilter`: days are the store's local days (``zone``), from
+    midnight of the first to midnight after the last, so an entry at 23:30 local belongs to its own day
+    whatever the UTC offset (DST days included)."""
+    first, last = _local_day(first_day, "first_day"), _local_day(last_day, "last_day")
+    if first and last and first > last:
+        raise DomainError("date_range_backwards", "The first day is after the last day.", field="first_day")
+    actor = (actor or "").strip()
+    if actor and actor != "system" and not (actor.isascii() and actor.isdigit() and len(actor) < 10):
+        raise DomainError("invalid_actor", "Choose a staff member from the list.", field="actor")
+    action = (action or "").strip()
+    if action and not _ACTION.fullmatch(action):
+        raise DomainError("invalid_action", "Choose an action from the list.", field="action")
+    subject = (subject or "").strip()
+    if len(subject) > 80:
+        raise DomainError("invalid_subject", "A receipt number or subject is at most 80 characters.",
+                          field="subject")
+    return AuditFilter(start=_midnight_utc(first, zone) if first else None,
+                       end=_midnight_utc(last + timedelta(days=1), zone) if last else None,
+                       actor=int(actor) if actor.isdigit() else actor or None, action=action or None,
+                       subject=subject or None)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the log, newest first, and where the neighbouring pages start (keyset on ``seq``)."""
+
+    entries: list[AuditEntry]
+    #: Pass as ``before`` for the next, older page (None: this is the oldest).
+    older_before: int | None
+    #: Pass as ``after`` for the previous, newer page (None: this is the newest).
+    newer_after: int | None
+
+
+def _matching(filters: AuditFilter) -> Select:
+    query = select(AuditEntry)
+    if filters.start is not None:
+        query = query.where(AuditEntry.at >= filters.start)
+    if filters.end is not None:
+        query = query.where(AuditEntry.at < filters.end)
+    if filters.actor == "system":
+        query = query.where(AuditEntry.staff_id.is_(None))
+    elif filters.actor is not None:
+        query = query.where(AuditEntry.staff_id == filters.actor)
+    if filters.action:
+        query = query.where(AuditEntry.action == filters.action)
+    if filters.subject:
+        pattern = filters.subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEntry.subject.ilike(f"%{pattern}%", escape="\\"))
+    return query
+
+
+def browse(filters: AuditFilter, *, before: int | None = None, after: int | None = None,
+           limit: int = 50) -> AuditPage:
+    """The entries matching ``filters``, newest first: the newest page, or the page of entries older than
+    seq ``before``, or newer than seq ``after``. Keyset pagination: a page costs the same at any depth, and
+    entries appended meanwhile never shift a page."""
+    query = _matching(filters)
+    if after is not None:
+        rows = list(db.session.scalars(query.where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+                                       .limit(limit + 1)))
+        more_newer, entries = len(rows) > limit, rows[:limit][::-1]
+        more_older = bool(entries) and _exists(query.where(AuditEntry.seq < entries[-1].seq))
+    else:
+        if before is not None:
+            query = query.where(AuditEntry.seq < before)
+        rows = list(db.session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)))
+        more_older, entries = len(rows) > limit, rows[:limit]
+        more_newer = before is not None and bool(entries) and _exists(
+            _matching(filters).where(AuditEntry.seq > entries[0].seq))
+    return AuditPage(entries=entries, older_before=entries[-1].seq if more_older else None,
+                     newer_after=entries[0].seq if more_newer else None)
+
+
+def _exists(query: Select) -> bool:
+    return db.session.scalar(query.with_only_columns(AuditEntry.seq).limit(1)) is not None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,12 @@ class SessionLimits:
     idle: timedelta
     max_age: timedelta
 
+    @classmethod
+    def from_settings(cls, security: dict) -> SessionLimits:
+        """The limits in the ``[security]`` settings (``session_idle_minutes``, ``session_max_hours``)."""
+        return cls(idle=timedelta(minutes=security["session_idle_minutes"]),
+                   max_age=timedelta(hours=security["session_max_hours"]))
+
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -7,10 +7,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..db import db, utcnow
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, Forbidden, NotFound
 from ..models import ApiToken, Staff
 from ..models.staff import ROLES
 from ..sensitive import has_control_characters, refuse_card_numbers
@@ -59,11 +59,25 @@ def reset_pin(staff: Staff, pin: str, *, by: Staff | None = None, scrypt_n: int 
     audit.record("staff.reset_pin", staff=by, subject=staff.name, sessions_ended=ended or None)
 
 
+def _keep_a_manager(staff: Staff, by: Staff | None, own_message: str) -> None:
+    """Refuse to take away a manager when that would leave the store without one, or when a manager would
+    lock themselves out (another manager must do it, so someone is always left who can undo it)."""
+    if not staff.is_manager or not staff.active:
+        return
+    if by is not None and by.id == staff.id:
+        raise Forbidden("own_account", own_message)
+    others = db.session.scalar(select(func.count()).select_from(Staff).where(
+        Staff.role == "manager", Staff.active, Staff.id != staff.id))
+    if not others:
+        raise Forbidden("last_manager", "The store must keep an active manager: make someone else a manager first.")
+
+
 def set_role(staff: Staff, role: str, *, by: Staff | None = None) -> None:
     """Make ``staff`` a clerk or manager; their open sessions end, so the new role applies at once."""
     _check_role(role)
     if role == staff.role:
         return
+    _keep_a_manager(staff, by, "You cannot change your own role: another manager must do it.")
     before, staff.role = staff.role, role
     ended = sessions.end_all(staff, "role_changed")
     audit.record("staff.role", staff=by, subject=staff.name, before=before, role=role, sessions_ended=ended or None)
@@ -73,6 +87,7 @@ def deactivate(staff: Staff, *, by: Staff | None = None) -> None:
     """Stop ``staff`` from working: sessions end, API tokens are revoked (they stay revoked if reactivated)."""
     if not staff.active:
         return
+    _keep_a_manager(staff, by, "You cannot deactivate yourself: another manager must do it.")
     staff.active = False
     ended = sessions.end_all(staff, "deactivated")
     revoked = db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
@@ -86,6 +101,14 @@ def activate(staff: Staff, *, by: Staff | None = None) -> None:
         return
     staff.active = True
     audit.record("staff.activate", staff=by, subject=staff.name)
+
+
+def staff_by_id(staff_id: int) -> Staff:
+    """The staff member with this id, active or not."""
+    member = db.session.get(Staff, staff_id)
+    if member is None:
+        raise NotFound("unknown_staff_id", "No staff member has the id %(id)s.", id=staff_id)
+    return member
 
 
 def find_staff(name: str, *, include_inactive: bool = False) -> Staff:
@@ -151,6 +174,16 @@ def staff_for_token(secret: str) -> Staff | None:
 def list_tokens() -> list[ApiToken]:
     """Every token, newest first (revoked and expired ones included, for the record)."""
     return list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+def token_state(token: ApiToken, *, now: datetime | None = None) -> str:
+    """``revoked``, ``expired``, ``inactive_staff`` or ``usable``."""
+    now = now or utcnow()
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "usable" if token.staff.active else "inactive_staff"
 
 
 def revoke_token(token_id: int, *, by: Staff | None = None) -> ApiToken:

@@ -31,7 +31,11 @@ CLERK_SCREENS = [
     ("find a sale", "/counter/lookup"),
     ("find a sale, not found", "/counter/lookup?q=R-T01-999999"),
 ]
-MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync")]
+#: Ids in URLs are the demo seed's: plan 1 is US-7D-5GB, staff 2 is the clerk.
+MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync"),
+                   ("plans and prices", "/admin/catalog"), ("plan", "/admin/catalog/1"),
+                   ("staff and devices", "/admin/staff"), ("staff member", "/admin/staff/2"),
+                   ("audit log", "/admin/audit")]
 #: What a person can tap or click; a radio button or checkbox is tapped through its label.
 TARGETS_JS = """() => {
   const small = [];
