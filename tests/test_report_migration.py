@@ -15,6 +15,9 @@ from pos.db import db
 
 from .postgres import temporary_database
 
+SALE = ("INSERT INTO sale (id, idempotency_scope, idempotency_key, request_fingerprint, channel, terminal_id, "
+        "receipt_seq, receipt_number, line_kind, line, plan_id, carrier_plan_id, price_version, currency, "
+        "subtotal_minor, fees_minor, total_minor, status, restores_service, created_at) VALUES ")
 ROWS = [
     "INSERT INTO terminal (id, code, name, kind, last_receipt_seq, last_z_number) VALUES (1, 'T01', 'Counter 1', "
     "'counter', 3, 0)",
@@ -23,11 +26,9 @@ ROWS = [
     "'P', 100, 'USD', 'v1', 7, 1, 0, 0, false, true, 0, '2026-01-01 00:00:00')",
     "INSERT INTO till_session (id, terminal_id, state, currency, float_minor, opened_at) VALUES (1, 1, 'open', "
     "'USD', 0, '2026-01-01 00:00:00')",
-    *(f"INSERT INTO sale (id, idempotency_scope, idempotency_key, request_fingerprint, channel, terminal_id, "
-      f"receipt_seq, receipt_number, line_kind, line, plan_id, carrier_plan_id, price_version, currency, "
-      f"subtotal_minor, fees_minor, total_minor, status, restores_service, created_at) VALUES ('{sale}', "
-      f"'terminal:T01', '{sale}', 'f', 'counter', 1, {seq}, 'R-T01-{seq}', 'msisdn', '+1', 1, 'P', 'v1', 'USD', "
-      f"100, 0, 100, 'pending', false, '2026-01-01 00:00:00')" for seq, sale in enumerate(("cash", "card"), 1)),
+    *(SALE + f"('{sale}', 'terminal:T01', '{sale}', 'f', 'counter', 1, {seq}, 'R-T01-{seq}', 'msisdn', '+1', 1, "
+      "'P', 'v1', 'USD', 100, 0, 100, 'pending', false, '2026-01-01 00:00:00')"
+      for seq, sale in enumerate(("cash", "card"), 1)),
     "INSERT INTO payment (sale_id, method, amount_minor, tendered_minor, change_minor, till_session_id, created_at) "
     "VALUES ('cash', 'cash', 100, 100, 0, 1, '2026-01-01 00:00:00')",
     "INSERT INTO payment (sale_id, method, amount_minor, approval_code, card_last4, created_at) "

@@ -4,27 +4,22 @@ payment method kept on the sale by the database, and the report's indexes in the
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from pos.db import db
 from pos.errors import DomainError
-from pos.models import Refund, Sale, Staff
-from pos.services import checkout, reports, sales
-from pos.services.terminals import terminal_by_code
+from pos.services import reports
 
 from .conftest import _empty_tables
-from .helpers import ensure_open_till, gen_staff, seed_basic, seeded_app
+from .helpers import CARD, gen_refund_row, gen_sale_at, gen_staff, seed_basic, seeded_app
 from .postgres import temporary_database
 
 LA = ZoneInfo("America/Los_Angeles")
-CARD = checkout.CardPayment("A1B2C3", "4242")
 
 
 @pytest.fixture(scope="module")
@@ -45,33 +40,6 @@ def store(request):
         db.session.rollback()
 
 
-def sell(app, local: datetime, *, plan: str = "US-7D-5GB", payment=None, who: str | None = "clerk") -> Sale:
-    """A sale through renew() at the store-local wall-clock time ``local`` (cash unless ``payment``), flushed."""
-    ensure_open_till(app)
-    staff = db.session.scalar(select(Staff).where(Staff.name == who)) if who else None
-    return sales.renew(store=app.config["STORE"], terminal=terminal_by_code("T01"), staff=staff,
-                       channel="counter" if staff else "kiosk", line_text="+14155550123", plan_ref=plan,
-                       payment=payment or checkout.CashPayment(10000), id_check=None,
-                       idempotency_key=str(uuid.uuid4()), now=local.replace(tzinfo=LA).astimezone(UTC))[0]
-
-
-def refund(sale: Sale, local: datetime, *, state: str = "completed", method: str = "card") -> Refund:
-    """A refund of the whole sale decided at ``local`` (store time), as the refund service records one, flushed."""
-    clerk, manager = (db.session.scalar(select(Staff.id).where(Staff.name == name)) for name in ("clerk", "manager"))
-    at = local.replace(tzinfo=LA).astimezone(UTC)
-    row = Refund(sale_id=sale.id, state=state, method=method, amount_minor=sale.total_minor, currency=sale.currency,
-                 reason="declined by the carrier", sale_status_at_request="needs_refund", requested_by=clerk,
-                 requested_at=at, approved_by=manager if state == "completed" else None, decided_at=at,
-                 completed_at=at if state == "completed" else None, terminal_id=sale.terminal_id)
-    if method == "card":
-        row.approval_code, row.card_last4 = ("R9Z8Y7", "4242") if state == "completed" else (None, None)
-    else:
-        row.till_session_id = ensure_open_till(current_app).id
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
 def report(app, first: date, last: date) -> reports.SalesReport:
     return reports.sales_report(reports.DayRange(first, last), store=app.config["STORE"])
 
@@ -82,10 +50,10 @@ def by_day(result: reports.SalesReport) -> dict[date, int]:
 
 def test_a_sale_at_2330_counts_on_that_local_day(store):
     """23:30 in Los Angeles is the next day in UTC; the report puts it on its local day, and 00:30 on the next."""
-    sell(store, datetime(2026, 2, 5, 23, 30))
-    sell(store, datetime(2026, 2, 6, 0, 30))
-    sell(store, datetime(2026, 2, 6, 23, 59, 59))
-    sell(store, datetime(2026, 2, 7, 0, 0))  # the first instant of the day after the range
+    gen_sale_at(store, datetime(2026, 2, 5, 23, 30))
+    gen_sale_at(store, datetime(2026, 2, 6, 0, 30))
+    gen_sale_at(store, datetime(2026, 2, 6, 23, 59, 59))
+    gen_sale_at(store, datetime(2026, 2, 7, 0, 0))  # the first instant of the day after the range
     result = report(store, date(2026, 2, 5), date(2026, 2, 6))
     assert by_day(result) == {date(2026, 2, 5): 1, date(2026, 2, 6): 2}
     assert result.day_hours == [24, 24]
@@ -94,11 +62,11 @@ def test_a_sale_at_2330_counts_on_that_local_day(store):
 
 def test_spring_forward_day_has_23_hours(store):
     """On 2026-03-08 (02:00 skipped) the day runs 23 hours: 00:30 PST and 23:30 PDT both count on it."""
-    sell(store, datetime(2026, 3, 7, 23, 59))
-    sell(store, datetime(2026, 3, 8, 0, 30))
-    sell(store, datetime(2026, 3, 8, 3, 30))
-    sell(store, datetime(2026, 3, 8, 23, 30))
-    sell(store, datetime(2026, 3, 9, 0, 10))
+    gen_sale_at(store, datetime(2026, 3, 7, 23, 59))
+    gen_sale_at(store, datetime(2026, 3, 8, 0, 30))
+    gen_sale_at(store, datetime(2026, 3, 8, 3, 30))
+    gen_sale_at(store, datetime(2026, 3, 8, 23, 30))
+    gen_sale_at(store, datetime(2026, 3, 9, 0, 10))
     result = report(store, date(2026, 3, 7), date(2026, 3, 9))
     assert by_day(result) == {date(2026, 3, 7): 1, date(2026, 3, 8): 3, date(2026, 3, 9): 1}
     assert result.day_hours == [24, 23, 24]
@@ -106,11 +74,11 @@ def test_spring_forward_day_has_23_hours(store):
 
 def test_fall_back_day_has_25_hours(store):
     """On 2026-11-01 (01:00-02:00 twice) the day runs 25 hours: both 01:30s and 23:30 count on it."""
-    sell(store, datetime(2026, 10, 31, 23, 59))
-    sell(store, datetime(2026, 11, 1, 1, 30))  # PDT, the first 01:30
-    sell(store, datetime(2026, 11, 1, 1, 30, fold=1))  # PST, an hour later
-    sell(store, datetime(2026, 11, 1, 23, 30))
-    sell(store, datetime(2026, 11, 2, 0, 0))
+    gen_sale_at(store, datetime(2026, 10, 31, 23, 59))
+    gen_sale_at(store, datetime(2026, 11, 1, 1, 30))  # PDT, the first 01:30
+    gen_sale_at(store, datetime(2026, 11, 1, 1, 30, fold=1))  # PST, an hour later
+    gen_sale_at(store, datetime(2026, 11, 1, 23, 30))
+    gen_sale_at(store, datetime(2026, 11, 2, 0, 0))
     result = report(store, date(2026, 10, 31), date(2026, 11, 2))
     assert by_day(result) == {date(2026, 10, 31): 1, date(2026, 11, 1): 3, date(2026, 11, 2): 1}
     assert result.day_hours == [24, 25, 24]
@@ -120,9 +88,9 @@ def test_groupings_by_plan_clerk_and_method_add_up(store):
     """Each grouping splits the same sales: counts and amounts per plan, clerk and method sum to the total."""
     gen_staff("amy", "clerk", "2580")
     day = datetime(2026, 4, 2, 12, 0)
-    small = sell(store, day)
-    sell(store, day + timedelta(hours=1), plan="US-15D-10GB", payment=CARD, who="amy")
-    sell(store, day + timedelta(hours=2), payment=CARD, who=None)
+    small = gen_sale_at(store, day)
+    gen_sale_at(store, day + timedelta(hours=1), plan="US-15D-10GB", payment=CARD, who="amy")
+    gen_sale_at(store, day + timedelta(hours=2), payment=CARD, who=None)
     result = report(store, date(2026, 4, 2), date(2026, 4, 2))
     plans = {row.key.carrier_plan_id: (row.sales, row.total_minor) for row in result.by_plan}
     assert plans == {"US-7D-5GB": (2, 2 * small.total_minor), "US-15D-10GB": (1, result.total.total_minor
@@ -142,14 +110,14 @@ def test_groupings_by_plan_clerk_and_method_add_up(store):
 def test_refunds_are_netted_on_the_day_the_money_went_back(store):
     """A completed refund counts on its own local day under the sale's plan and clerk and the refund's method;
     requested and rejected refunds, and refunds outside the range, do not count."""
-    refunded = sell(store, datetime(2026, 5, 10, 22, 0))
-    refund(refunded, datetime(2026, 5, 11, 23, 45), method="cash")
-    asked = sell(store, datetime(2026, 5, 10, 9, 0), payment=CARD)
-    refund(asked, datetime(2026, 5, 11, 10, 0), state="requested")
-    said_no = sell(store, datetime(2026, 5, 10, 9, 30), payment=CARD)
-    refund(said_no, datetime(2026, 5, 11, 10, 30), state="rejected")
-    later = sell(store, datetime(2026, 5, 11, 9, 0), payment=CARD)
-    refund(later, datetime(2026, 5, 12, 0, 15))
+    refunded = gen_sale_at(store, datetime(2026, 5, 10, 22, 0))
+    gen_refund_row(store, refunded, datetime(2026, 5, 11, 23, 45), method="cash")
+    asked = gen_sale_at(store, datetime(2026, 5, 10, 9, 0), payment=CARD)
+    gen_refund_row(store, asked, datetime(2026, 5, 11, 10, 0), state="requested")
+    said_no = gen_sale_at(store, datetime(2026, 5, 10, 9, 30), payment=CARD)
+    gen_refund_row(store, said_no, datetime(2026, 5, 11, 10, 30), state="rejected")
+    later = gen_sale_at(store, datetime(2026, 5, 11, 9, 0), payment=CARD)
+    gen_refund_row(store, later, datetime(2026, 5, 12, 0, 15))
     result = report(store, date(2026, 5, 10), date(2026, 5, 11))
     day10, day11 = result.by_day
     assert (day10.sales, day10.refunds, day10.refunded_minor) == (3, 0, 0)
@@ -166,8 +134,8 @@ def test_refunds_are_netted_on_the_day_the_money_went_back(store):
 def test_a_refund_alone_makes_a_row(store):
     """A range with a refund of an older sale and no sales of its own shows that plan, clerk and method, net
     negative."""
-    old = sell(store, datetime(2026, 6, 1, 12, 0), payment=CARD)
-    refund(old, datetime(2026, 6, 20, 12, 0))
+    old = gen_sale_at(store, datetime(2026, 6, 1, 12, 0), payment=CARD)
+    gen_refund_row(store, old, datetime(2026, 6, 20, 12, 0))
     result = report(store, date(2026, 6, 20), date(2026, 6, 20))
     assert result.total.sales == 0 and result.total.net_minor == -old.total_minor
     assert [(row.key, row.net_minor) for row in result.by_method] == [("card", -old.total_minor)]
@@ -242,7 +210,8 @@ def test_default_and_quick_ranges_follow_the_store_clock():
 
 def test_the_database_keeps_the_payment_method_on_the_sale(store):
     """renew() stores the payment's method on the sale; a raw statement writing another value is refused."""
-    cash, card = sell(store, datetime(2026, 8, 1, 10, 0)), sell(store, datetime(2026, 8, 1, 11, 0), payment=CARD)
+    cash = gen_sale_at(store, datetime(2026, 8, 1, 10, 0))
+    card = gen_sale_at(store, datetime(2026, 8, 1, 11, 0), payment=CARD)
     assert (cash.payment_method, card.payment_method) == ("cash", "card")
     db.session.commit()
     with db.engine.connect() as conn:

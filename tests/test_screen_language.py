@@ -60,7 +60,8 @@ def _chinese_screens(app, client) -> dict[str, str]:
                 "checkout with ID": "/counter/checkout?line=%2B14155550123&plan=US-30D-20GB",
                 "sale": f"/counter/sales/{sale_id}?done=1", "find a sale": "/counter/lookup",
                 "sale not found": "/counter/lookup?q=R-T01-999999", "back office": "/admin/",
-                "carrier queue": "/admin/sync"}
+                "carrier queue": "/admin/sync", "sales reports": "/admin/reports",
+                "sales reports, refused range": "/admin/reports?from=2026-03-10&to=2026-03-01"}
         return {name: client.get(url).get_data(as_text=True) for name, url in urls.items()}
     finally:
         with hub._lock:  # the next test's app starts with the printer unpolled again
