@@ -16,9 +16,9 @@ from pos.money import exponent, format_money
 from pos.services.reports import ReportRow
 
 #: The drawing's own units; the page scales it to the card's width (1024 and 1280 px screens alike).
-WIDTH, HEIGHT = 960, 300
+WIDTH, HEIGHT = 960, 250
 #: Room around the plot: money on the left, dates below, a value above the tallest bar.
-LEFT, RIGHT, TOP, BOTTOM = 88, 12, 30, 40
+LEFT, RIGHT, TOP, BOTTOM = 88, 12, 26, 36
 #: At most this many dates under the bars (a month shows every other day, a year one in 23).
 MAX_DATE_LABELS = 16
 #: A bar's value is written above it when its slot is at least this wide.

@@ -31,7 +31,8 @@ CLERK_SCREENS = [
     ("find a sale", "/counter/lookup"),
     ("find a sale, not found", "/counter/lookup?q=R-T01-999999"),
 ]
-MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync")]
+MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync"), ("sales reports", "/admin/reports"),
+                   ("sales reports, refused range", "/admin/reports?from=2026-03-10&to=2026-03-01")]
 #: What a person can tap or click; a radio button or checkbox is tapped through its label.
 TARGETS_JS = """() => {
   const small = [];
