@@ -150,6 +150,13 @@ def test_quiet_days_are_listed_with_zeros(store):
     assert result.total.sales == 0
 
 
+def test_the_longest_range_runs(store):
+    """A leap year, 366 days with a sale on its last one, is one statement on both databases."""
+    gen_sale_at(store, datetime(2028, 12, 31, 23, 59))
+    result = report(store, date(2028, 1, 1), date(2028, 12, 31))
+    assert len(result.by_day) == 366 and result.by_day[-1].sales == 1 == result.total.sales
+
+
 def test_the_report_reads_its_indexes(clean_app):
     """On SQLite the sales come from ix_sale_report alone (no table row read) and refunds from ix_refund_report."""
     seed_basic(clean_app)

@@ -15,7 +15,7 @@ made later, and a day's net is what that day's drawer and card batch show. A sal
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -221,17 +221,19 @@ def report_statement(bounds: list[datetime]):
 
 def sales_report(days: DayRange, *, store: StoreSettings) -> SalesReport:
     """Sales of the store's local days ``days``: by day, plan, clerk and payment method, and in total."""
+    if len(days.days) > MAX_DAYS:  # parse_range() refuses it to people; the statement holds a row per day
+        raise ValueError(f"a report covers at most {MAX_DAYS} days")
     bounds = day_bounds(days, store.timezone)
     found: dict[str, dict[object, ReportRow]] = {grouping: {} for grouping in (*GROUPINGS, "total")}
     for row in db.session.execute(report_statement(bounds)).mappings():
         key = row[_KEY_COLUMNS[row["grouping"]]] if row["grouping"] in _KEY_COLUMNS else None
         found[row["grouping"]][key] = ReportRow(key, **{name: int(row[name] or 0) for name in MEASURES})
-    plans = {plan.id: plan for plan in db.session.scalars(select(Plan).where(Plan.id.in_(found["plan"])))}
+    plans = {plan.id: plan for plan in db.session.scalars(select(Plan).where(Plan.id.in_(list(found["plan"]))))}
     clerks = {member.id: member for member in
               db.session.scalars(select(Staff).where(Staff.id.in_([k for k in found["clerk"] if k is not None])))}
-    by_day = [_rekeyed(found["day"].get(index), day) for index, day in enumerate(days.days)]
-    by_plan = [_rekeyed(row, plans[plan_id]) for plan_id, row in found["plan"].items()]
-    by_clerk = [_rekeyed(row, clerks.get(staff_id)) for staff_id, row in found["clerk"].items()]
+    by_day = [replace(found["day"].get(index) or ReportRow(None), key=day) for index, day in enumerate(days.days)]
+    by_plan = [replace(row, key=plans[plan_id]) for plan_id, row in found["plan"].items()]
+    by_clerk = [replace(row, key=clerks.get(staff_id)) for staff_id, row in found["clerk"].items()]
     return SalesReport(
         range=days, timezone=store.timezone.key, currency=store.currency, by_day=by_day,
         day_hours=[round((end - start).total_seconds() / 3600) for start, end in pairwise(bounds)],
@@ -239,10 +241,3 @@ def sales_report(days: DayRange, *, store: StoreSettings) -> SalesReport:
         by_clerk=sorted(by_clerk, key=lambda r: (-r.net_minor, r.key is None, r.key.name if r.key else "")),
         by_method=[found["method"][method] for method in PAYMENT_METHODS if method in found["method"]],
         total=found["total"].get(None) or ReportRow(None))
-
-
-def _rekeyed(row: ReportRow | None, key: object) -> ReportRow:
-    """``row`` keyed by what it is about (a date, a Plan, a Staff); an empty row for a day without sales."""
-    if row is None:
-        return ReportRow(key)
-    return ReportRow(key, **{name: getattr(row, name) for name in MEASURES})
