@@ -114,6 +114,7 @@ def test_shortcuts_a_refused_range_and_the_csv(manager_page, week_of_sales):
     page.goto("/admin/reports")
     page.get_by_role("link", name="Last 30 days").click()
     expect(page.locator("[data-testid=table-day] tbody tr")).to_have_count(30)
+    _shot(page, "reports-30-days-en-1024x768")
     first, last = page.get_by_test_id("field-from").input_value(), page.get_by_test_id("field-to").input_value()
     page.get_by_test_id("field-to").fill(first)
     page.get_by_test_id("field-from").fill(last)
