@@ -184,7 +184,7 @@ def gen_sale_at(app, local: datetime, *, plan: str = "US-7D-5GB", payment=None, 
 def gen_refund_row(app, sale: Sale, local: datetime, *, state: str = "completed", method: str = "card") -> Refund:
     """A refund row for the whole sale, decided at the wall-clock time ``local`` in the store's time zone
     (completed, requested or rejected; asked by "clerk", approved by "manager"), as the refund service would
-    leave it; flushed."""
+    leave the row (a cash refund's till movement is not written: this is for reading refunds); flushed."""
     clerk, manager = (db.session.scalar(select(Staff.id).where(Staff.name == name)) for name in ("clerk", "manager"))
     at = local.replace(tzinfo=app.config["STORE"].timezone).astimezone(UTC)
     row = Refund(sale_id=sale.id, state=state, method=method, amount_minor=sale.total_minor, currency=sale.currency,
