@@ -125,3 +125,11 @@ def format_money(amount_minor: int, currency: str) -> str:
     symbol = _SYMBOLS.get(currency.upper())
     body = f"{major:,.{exp}f}"
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency.upper()}"
+
+
+def plain_amount(amount_minor: int, currency: str) -> str:
+    """An amount as a bare decimal number of major units (``45.00``, ``-5.00``, ``300`` for JPY): what a
+    spreadsheet reads as a number from a CSV file, without symbol or thousands separators."""
+    exp = exponent(currency)
+    sign = "-" if amount_minor < 0 else ""
+    return f"{sign}{Decimal(abs(amount_minor)).scaleb(-exp):.{exp}f}"

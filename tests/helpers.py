@@ -6,11 +6,12 @@ import contextlib
 import re
 import threading
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, text
 
 from pos.db import db
-from pos.models import AuditEntry, Terminal
+from pos.models import AuditEntry, Refund, Sale, Staff, Terminal
 from pos.models.audit import APPEND_ONLY_TRIGGERS, DROP_APPEND_ONLY_TRIGGERS
 from pos.models.catalog import DROP_PRICE_HISTORY_TRIGGERS, PRICE_HISTORY_TRIGGERS
 from pos.models.till import DROP_IMMUTABLE_TRIGGERS, IMMUTABLE_TRIGGERS
@@ -176,3 +177,38 @@ def empty_tables(app) -> None:
 def empty_audit_log() -> None:
     """Delete every audit entry in the current transaction, past the append-only triggers (test-only)."""
     bypass_append_only(delete(AuditEntry))
+
+
+#: A card payment as the card terminal's slip shows it.
+CARD = checkout.CardPayment("A1B2C3", "4242")
+
+
+def gen_sale_at(app, local: datetime, *, plan: str = "US-7D-5GB", payment=None, who: str | None = "clerk") -> Sale:
+    """A sale through renew() at the wall-clock time ``local`` in the store's time zone (cash unless ``payment``;
+    by the staff member named ``who``, or self-service when None), flushed."""
+    ensure_open_till(app)
+    staff = db.session.scalar(select(Staff).where(Staff.name == who)) if who else None
+    at = local.replace(tzinfo=app.config["STORE"].timezone).astimezone(UTC)
+    return sales.renew(store=app.config["STORE"], terminal=terminal_by_code("T01"), staff=staff,
+                       channel="counter" if staff else "kiosk", line_text="+14155550123", plan_ref=plan,
+                       payment=payment or checkout.CashPayment(10000), id_check=None,
+                       idempotency_key=str(uuid.uuid4()), now=at)[0]
+
+
+def gen_refund_row(app, sale: Sale, local: datetime, *, state: str = "completed", method: str = "card") -> Refund:
+    """A refund row for the whole sale, decided at the wall-clock time ``local`` in the store's time zone
+    (completed, requested or rejected; asked by "clerk", approved by "manager"), as the refund service would
+    leave the row (a cash refund's till movement is not written: this is for reading refunds); flushed."""
+    clerk, manager = (db.session.scalar(select(Staff.id).where(Staff.name == name)) for name in ("clerk", "manager"))
+    at = local.replace(tzinfo=app.config["STORE"].timezone).astimezone(UTC)
+    row = Refund(sale_id=sale.id, state=state, method=method, amount_minor=sale.total_minor, currency=sale.currency,
+                 reason="declined by the carrier", sale_status_at_request="needs_refund", requested_by=clerk,
+                 requested_at=at, approved_by=manager if state == "completed" else None, decided_at=at,
+                 completed_at=at if state == "completed" else None, terminal_id=sale.terminal_id)
+    if method == "card":
+        row.approval_code, row.card_last4 = ("R9Z8Y7", "4242") if state == "completed" else (None, None)
+    else:
+        row.till_session_id = ensure_open_till(app).id
+    db.session.add(row)
+    db.session.flush()
+    return row

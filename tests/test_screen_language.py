@@ -62,7 +62,9 @@ def _chinese_screens(app, client) -> dict[str, str]:
                 "sale not found": "/counter/lookup?q=R-T01-999999", "back office": "/admin/",
                 "carrier queue": "/admin/sync", "plans and prices": "/admin/catalog",
                 "plan": f"/admin/catalog/{plan_id}", "staff and devices": "/admin/staff",
-                "staff member": f"/admin/staff/{manager_id}", "audit log": "/admin/audit"}
+                "staff member": f"/admin/staff/{manager_id}", "audit log": "/admin/audit",
+                "sales reports": "/admin/reports",
+                "sales reports, refused range": "/admin/reports?from=2026-03-10&to=2026-03-01"}
         return {name: client.get(url).get_data(as_text=True) for name, url in urls.items()}
     finally:
         with hub._lock:  # the next test's app starts with the printer unpolled again

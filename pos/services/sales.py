@@ -95,8 +95,8 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
                 receipt_number=receipt_number(terminal, seq), line_kind=line.kind, line=line.value,
                 plan_id=plan.id, carrier_plan_id=plan.carrier_plan_id, price_version=plan.price_version,
                 currency=price.currency, subtotal_minor=price.subtotal_minor, fees_minor=price.fees_minor,
-                total_minor=price.total_minor, wholesale_minor=plan.wholesale_minor, status="pending",
-                restores_service=restores, created_at=now)
+                total_minor=price.total_minor, payment_method=payment.method, wholesale_minor=plan.wholesale_minor,
+                status="pending", restores_service=restores, created_at=now)
     if plan.requires_id and id_check is not None:
         sale.id_document_type = id_check.document_type
         sale.id_country = id_check.country
