@@ -56,7 +56,7 @@ def test_upgrade_keeps_what_each_plan_meant(database, tmp_path):
     the plan under wholesale is held; the carrier's ID requirement is the old flag; downgrade restores `active`."""
     with _store_at_0008(database, tmp_path) as (app, directory):
         with app.app_context():
-            upgrade(directory=directory)
+            upgrade(directory=directory, revision="0009")  # the migration under test; later ones have rules of their own
             with db.engine.connect() as conn:
                 rows = conn.exec_driver_sql("SELECT id, price_rule, active, carrier_offered, price_hold, "
                                             "carrier_requires_id FROM plan ORDER BY id").all()
@@ -77,7 +77,7 @@ def test_upgrade_stops_at_a_sale_below_wholesale(database, tmp_path):
             with db.engine.begin() as conn:
                 conn.exec_driver_sql(SALE.format(id="loss", seq=2, subtotal=999))
             with pytest.raises(RuntimeError) as refused:  # Alembic's own command: Flask-Migrate's would exit
-                command.upgrade(app.extensions["migrate"].migrate.get_config(directory), "head")
+                command.upgrade(app.extensions["migrate"].migrate.get_config(directory), "0009")
             with db.engine.connect() as conn:
                 revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert "sale.subtotal_covers_wholesale: 1 row(s), id loss" in str(refused.value)

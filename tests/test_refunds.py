@@ -19,8 +19,7 @@ from pos.services.refunds import WITHDRAWN_REASON, RenewalLookup
 from pos.services.staff import find_staff
 from pos.services.terminals import terminal_by_code
 
-from .conftest import _empty_tables
-from .helpers import gen_sale, seed_basic
+from .helpers import empty_tables, gen_sale, seed_basic
 from .refund_helpers import force_till_shut, gen_card_sale, gen_declined, second_manager, settle
 
 TOTAL = 1523  # US-7D-5GB with the 911 fee
@@ -31,7 +30,7 @@ def store(request):
     """An app context on an emptied, seeded database (catalog, a clerk, a manager, T01's till open), on SQLite
     and on PostgreSQL."""
     app = request.getfixturevalue("clean_app" if request.param == "sqlite" else "postgres_app")
-    _empty_tables(app)
+    empty_tables(app)
     seed_basic(app)
     with app.app_context():
         yield app

@@ -15,8 +15,7 @@ from pos.db import db
 from pos.errors import DomainError
 from pos.services import reports
 
-from .conftest import _empty_tables
-from .helpers import CARD, gen_refund_row, gen_sale_at, gen_staff, seed_basic, seeded_app
+from .helpers import CARD, empty_tables, gen_refund_row, gen_sale_at, gen_staff, seed_basic, seeded_app
 from .postgres import temporary_database
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -33,7 +32,7 @@ def postgres_app(tmp_path_factory):
 def store(request):
     """An app context on an emptied store (demo plans, a clerk and a manager, T01's till open), per database."""
     app = request.getfixturevalue("clean_app" if request.param == "sqlite" else "postgres_app")
-    _empty_tables(app)
+    empty_tables(app)
     seed_basic(app)
     with app.app_context():
         yield app
