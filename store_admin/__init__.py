@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
-from pos.db import db, write_transaction
-from pos.models import AuditEntry, OutboxEntry, Sale
+from pos.db import write_transaction
 from pos.services import audit as audit_log
-from pos.services.staff import list_staff
+from pos.services.overview import overview
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -32,11 +30,9 @@ def _require_manager():
 @bp.get("/")
 def dashboard():
     """Sales by status, the carrier queue, recent audit entries."""
-    by_status = dict(db.session.execute(select(Sale.status, func.count()).group_by(Sale.status)).all())
-    queue = dict(db.session.execute(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)).all())
-    recent = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(30)))
-    return render_template("admin/dashboard.html", by_status=by_status, queue=queue, audit=recent,
-                           staff=list_staff())
+    data = overview()
+    return render_template("admin/dashboard.html", by_status=data.sales_by_status, queue=data.queue_by_state,
+                           audit=data.recent_audit, staff=data.staff)
 
 
 # Register their routes and template helpers on bp.

@@ -56,7 +56,8 @@ def test_upgrade_keeps_what_each_plan_meant(database, tmp_path):
     the plan under wholesale is held; the carrier's ID requirement is the old flag; downgrade restores `active`."""
     with _store_at_0008(database, tmp_path) as (app, directory):
         with app.app_context():
-            upgrade(directory=directory, revision="0009")  # the migration under test; later ones have rules of their own
+            # The migration under test; later ones have rules of their own.
+            upgrade(directory=directory, revision="0009")
             with db.engine.connect() as conn:
                 rows = conn.exec_driver_sql("SELECT id, price_rule, active, carrier_offered, price_hold, "
                                             "carrier_requires_id FROM plan ORDER BY id").all()
