@@ -125,3 +125,9 @@ def format_money(amount_minor: int, currency: str) -> str:
     symbol = _SYMBOLS.get(currency.upper())
     body = f"{major:,.{exp}f}"
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency.upper()}"
+
+
+def plain_amount(amount_minor: int, currency: str) -> str:
+    """An amount for files that spreadsheets read as a number: ``1234.50``, ``-5.00`` (no symbol, no grouping)."""
+    exp = exponent(currency)
+    return f"{Decimal(amount_minor).scaleb(-exp):.{exp}f}"
