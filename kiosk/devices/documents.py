@@ -13,6 +13,7 @@ from drivers.receipt import Receipt, ReceiptAmount, ReceiptLabels, render_receip
 from pos.models import PrintJob
 from pos.store import StoreSettings
 
+from ..print_reports import REPORT_KINDS, report_bytes
 from ..receipts import ReceiptDocument, build_receipt
 from ..receipts import ReceiptRow as _Row
 
@@ -57,6 +58,8 @@ def job_bytes(job: PrintJob, store: StoreSettings, printer: PrinterConfig) -> by
         return render_receipt(driver_receipt(doc), columns=printer.columns, cjk=printer.cjk)
     if job.kind == "drawer_kick":
         return drawer_kick()
+    if job.kind in REPORT_KINDS:
+        return report_bytes(job, store, printer)
     if job.kind == "test_page":
         return render_test_page(columns=printer.columns, cjk=printer.cjk, title=f"{store.name} printer test")
     raise UnsupportedDocument(f"printing a {job.kind} is not supported yet")

@@ -51,7 +51,7 @@ LABELS = {
     "code": "Code 代码",
     "refunds": "Refunds 退款",
     "voids": "Voids 作废",
-    "no_voids": "None: sales are refunded, never voided 无：只退款，不作废",
+    "no_voids": "not used: sales are refunded 不适用：只退款",
     "cash_summary": "Cash drawer 钱箱现金",
     "float": "Opening float 备用金",
     "cash_sales": "Cash sales 现金销售",
@@ -81,6 +81,7 @@ LABELS = {
     "by": "By 经办人",
     "at": "At 时间",
     "none": "None 无",
+    "more": "%(n)d more: see the screen or the CSV 另有%(n)d条，见屏幕或CSV",
     "content_hash": "Content SHA-256 内容哈希",
     "audit_head_hash": "Audit chain head 审计链头",
 }
