@@ -132,11 +132,6 @@ def report_blocks(content: dict, store: StoreSettings, *, copy: bool = False) ->
     return (*blocks, Cut())
 
 
-def report_preview(content: dict, store: StoreSettings, columns: int) -> str:
-    """The report as plain text, line for line as it prints at ``columns``, for the page's paper preview."""
-    return layout.to_text(report_blocks(content, store), columns)
-
-
 def report_bytes(job: PrintJob, store: StoreSettings, printer: PrinterConfig) -> bytes:
     """The ESC/POS bytes of an x_report job (built now) or a z_report job (its stored content)."""
     payload = job.payload or {}

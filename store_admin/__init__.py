@@ -33,4 +33,4 @@ def dashboard():
                            staff=list_staff())
 
 
-from . import audit_labels, drawer, nav, sync_queue  # noqa: E402, F401 - register their routes and helpers on bp
+from . import audit_labels, drawer, nav, sync_queue, z_reports  # noqa: E402, F401 - register their routes and helpers on bp

@@ -186,8 +186,10 @@ def _next_z_number(terminal_id: int) -> int:
                               .returning(Terminal.last_z_number)).scalar_one()
 
 
-def issue_z(session: TillSession, *, staff: Staff | None, now: datetime | None = None) -> ZReport:
+def issue_z(session: TillSession, *, staff: Staff | None, print_on: Terminal | None = None,
+            now: datetime | None = None) -> ZReport:
     """Number and freeze the Z report of a closed ``session``; refused for an open one or a second time.
+    ``print_on``: queue the original print on that terminal's printer in the same transaction.
 
     Locks the terminal's row first (the order renew() uses: terminal, then the audit chain), so the Z
     reports of one terminal are issued one after another: the corrections a Z shows are exactly those it
@@ -218,6 +220,8 @@ def issue_z(session: TillSession, *, staff: Staff | None, now: datetime | None =
                            .execution_options(synchronize_session=False))
     audit.record("z.issue", staff=staff, terminal=content["terminal"]["code"], subject=z_label(z),
                  number=number, till=session.id, content_hash=z.content_hash, audit_head_hash=head)
+    if print_on is not None:
+        print_z(z, print_on, staff=staff)
     db.session.flush()
     return z
 
@@ -227,13 +231,18 @@ def z_label(z: ZReport) -> str:
     return f"Z-{z.terminal.code}-{z.number:04d}"
 
 
+def printed_before(z: ZReport) -> bool:
+    """Whether ``z`` was sent to a printer already (queued counts: the original is on its way)."""
+    return db.session.scalar(select(PrintJob.id).where(
+        PrintJob.kind == "z_report", PrintJob.payload["z_report_id"].as_integer() == z.id).limit(1)) is not None
+
+
 def print_z(z: ZReport, terminal: Terminal, *, staff: Staff | None) -> PrintJob:
     """Queue ``z`` on ``terminal``'s printer: the original the first time, marked COPY every time after."""
-    printed_before = db.session.scalar(select(PrintJob.id).where(
-        PrintJob.kind == "z_report", PrintJob.payload["z_report_id"].as_integer() == z.id).limit(1)) is not None
-    job = PrintJob(kind="z_report", terminal_id=terminal.id, payload={"z_report_id": z.id, "copy": printed_before})
+    copy = printed_before(z)
+    job = PrintJob(kind="z_report", terminal_id=terminal.id, payload={"z_report_id": z.id, "copy": copy})
     db.session.add(job)
-    audit.record("z.print", staff=staff, terminal=terminal.code, subject=z_label(z), copy=printed_before)
+    audit.record("z.print", staff=staff, terminal=terminal.code, subject=z_label(z), copy=copy)
     db.session.flush()
     return job
 
