@@ -31,7 +31,8 @@ CLERK_SCREENS = [
     ("find a sale", "/counter/lookup"),
     ("find a sale, not found", "/counter/lookup?q=R-T01-999999"),
 ]
-MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync")]
+MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync"),
+                   ("X and Z reports", "/admin/z-reports")]
 #: What a person can tap or click; a radio button or checkbox is tapped through its label.
 TARGETS_JS = """() => {
   const small = [];
