@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, one_of, utcnow
@@ -64,6 +64,8 @@ class Sale(db.Model):
     # nor detect another's key (see idempotency_scope() in pos/services/sales.py).
     __table_args__ = (UniqueConstraint("terminal_id", "receipt_seq"),
                       UniqueConstraint("idempotency_scope", "idempotency_key"),
+                      # A till session's card sales: its terminal's sales in its open..close period (0012).
+                      Index("ix_sale_terminal_id_created_at", "terminal_id", "created_at"),
                       *(CheckConstraint(sql, name=name) for name, sql in SALE_CHECKS.items()))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

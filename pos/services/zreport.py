@@ -15,8 +15,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select, union, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select, union_all, update
 
 from ..db import db, utcnow
 from ..errors import Conflict, NotFound
@@ -57,50 +56,62 @@ def _name(staff: Staff | None) -> str | None:
     return staff.name if staff is not None else None
 
 
-def _sale_ids(session: TillSession, end: datetime):
-    """The ids of the session's sales: its cash payments, and the terminal's other sales in its period."""
-    cash = select(Payment.sale_id).where(Payment.till_session_id == session.id)
-    other = (select(Sale.id).join(Payment, Payment.sale_id == Sale.id)
-             .where(Payment.method != "cash", Sale.terminal_id == session.terminal_id,
-                    Sale.created_at >= session.opened_at, Sale.created_at < end))
-    return union(cash, other)
+def _both_parts(session: TillSession, end: datetime, query):
+    """``query`` (over sale joined to payment) for the session's sales, as two parts that each use their own
+    index: its cash payments (they name the session), and the terminal's other payments in its period."""
+    return union_all(query.where(Payment.till_session_id == session.id),
+                     query.where(Payment.method != "cash", Sale.terminal_id == session.terminal_id,
+                                 Sale.created_at >= session.opened_at, Sale.created_at < end))
+
+
+def _sum_by(rows, key_of, width: int) -> dict:
+    """Add up the last ``width`` figures of grouped rows by ``key_of(row)`` (the two parts of a session's sales
+    each give their own groups)."""
+    totals: dict = {}
+    for row in rows:
+        key, figures = key_of(row), row[-width:]
+        totals[key] = [a + b for a, b in zip(totals.get(key, [0] * len(figures)), figures, strict=True)]
+    return totals
 
 
 def _sales_part(session: TillSession, end: datetime) -> dict:
-    ids = _sale_ids(session, end)
-    in_scope = Sale.id.in_(ids)
-    count, subtotal, fees, total = db.session.execute(
-        select(func.count(), *(func.coalesce(func.sum(column), 0)
-                               for column in (Sale.subtotal_minor, Sale.fees_minor, Sale.total_minor)))
-        .where(in_scope)).one()
-    methods = {method: (n, amount) for method, n, amount in db.session.execute(
-        select(Payment.method, func.count(), func.sum(Payment.amount_minor))
-        .where(Payment.sale_id.in_(ids)).group_by(Payment.method))}
-    plans = db.session.execute(
-        select(Sale.carrier_plan_id, Plan.name_en, Plan.name_zh, func.count(), func.sum(Sale.subtotal_minor),
-               func.sum(Sale.fees_minor), func.sum(Sale.total_minor)).join(Plan, Plan.id == Sale.plan_id)
-        .where(in_scope).group_by(Sale.carrier_plan_id, Plan.name_en, Plan.name_zh).order_by(Sale.carrier_plan_id))
-    clerk = aliased(Staff)
-    clerks = db.session.execute(
-        select(clerk.name, func.count(), func.sum(Sale.total_minor)).outerjoin(clerk, clerk.id == Sale.staff_id)
-        .where(in_scope).group_by(clerk.name).order_by(clerk.name))
-    charges = db.session.execute(
-        select(SaleCharge.code, SaleCharge.name, func.count(), func.sum(SaleCharge.amount_minor))
-        .where(SaleCharge.sale_id.in_(ids)).group_by(SaleCharge.code, SaleCharge.name).order_by(SaleCharge.code))
-    follow_up = db.session.execute(
-        select(Sale.receipt_number, Sale.created_at, Sale.status, Sale.status_reason, Sale.total_minor)
-        .where(in_scope, Sale.status.in_(FOLLOW_UP_STATUSES)).order_by(Sale.created_at, Sale.receipt_number))
+    # Grouped in the database by plan, clerk and payment method (a few dozen groups a day), then added up
+    # here into each view; renew() writes one payment per sale, so a group's count is a count of sales.
+    grouped = list(db.session.execute(_both_parts(session, end, select(
+        Sale.carrier_plan_id, Sale.plan_id, Sale.staff_id, Payment.method, func.count(),
+        func.sum(Sale.subtotal_minor), func.sum(Sale.fees_minor), func.sum(Sale.total_minor),
+        func.sum(Payment.amount_minor)).join(Payment, Payment.sale_id == Sale.id)
+        .group_by(Sale.carrier_plan_id, Sale.plan_id, Sale.staff_id, Payment.method))))
+    plans = _sum_by(grouped, lambda row: (row.carrier_plan_id, row.plan_id), 5)
+    clerks = _sum_by(grouped, lambda row: row.staff_id, 5)
+    methods = _sum_by(grouped, lambda row: row.method, 5)
+    count, subtotal, fees, total, _paid = _sum_by(grouped, lambda row: None, 5).get(None, [0] * 5)
+    names = {plan_id: (en, zh) for plan_id, en, zh in db.session.execute(
+        select(Plan.id, Plan.name_en, Plan.name_zh).where(Plan.id.in_([plan_id for _code, plan_id in plans])))}
+    staff = dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(list(clerks)))).all())
+    charges = _sum_by(db.session.execute(_both_parts(session, end, select(
+        SaleCharge.code, SaleCharge.name, func.count(), func.sum(SaleCharge.amount_minor))
+        .join(Sale, Sale.id == SaleCharge.sale_id).join(Payment, Payment.sale_id == Sale.id)
+        .group_by(SaleCharge.code, SaleCharge.name))), lambda row: (row.code, row.name), 2)
+    follow_up = db.session.execute(_both_parts(session, end, select(
+        Sale.receipt_number, Sale.created_at, Sale.status, Sale.status_reason, Sale.total_minor)
+        .join(Payment, Payment.sale_id == Sale.id).where(Sale.status.in_(FOLLOW_UP_STATUSES))))
     return {
         "sales": {"count": count, "subtotal": subtotal, "fees": fees, "total": total},
-        "by_method": [{"method": m, "count": methods.get(m, (0, 0))[0], "amount": methods.get(m, (0, 0))[1]}
+        "by_method": [{"method": m, "count": methods.get(m, [0] * 5)[0], "amount": methods.get(m, [0] * 5)[4]}
                       for m in PAYMENT_METHODS],
-        "by_plan": [{"plan": code, "name_en": en, "name_zh": zh, "count": n, "subtotal": sub, "fees": fee,
-                     "total": tot} for code, en, zh, n, sub, fee, tot in plans],
-        # A sale without a clerk was taken at a self-service kiosk: its clerk is None.
-        "by_clerk": [{"clerk": name, "count": n, "amount": amount} for name, n, amount in clerks],
-        "charges": [{"code": code, "name": name, "count": n, "amount": amount} for code, name, n, amount in charges],
-        "renewals": [{"receipt_number": number, "sold_at": iso(at), "status": status, "reason": reason,
-                      "total": total} for number, at, status, reason, total in follow_up],
+        "by_plan": [{"plan": code, "name_en": names[plan_id][0], "name_zh": names[plan_id][1], "count": n,
+                     "subtotal": sub, "fees": fee, "total": tot}
+                    for (code, plan_id), (n, sub, fee, tot, _paid) in sorted(plans.items())],
+        # A sale without a clerk was taken at a self-service kiosk: its clerk is None (listed last).
+        "by_clerk": [{"clerk": staff.get(staff_id), "count": n, "amount": amount}
+                     for staff_id, (n, _sub, _fee, amount, _paid) in sorted(
+                         clerks.items(), key=lambda item: (item[0] is None, staff.get(item[0], "")))],
+        "charges": [{"code": code, "name": name, "count": n, "amount": amount}
+                    for (code, name), (n, amount) in sorted(charges.items())],
+        "renewals": [{"receipt_number": r.receipt_number, "sold_at": iso(r.created_at), "status": r.status,
+                      "reason": r.status_reason, "total": r.total_minor}
+                     for r in sorted(follow_up, key=lambda r: (r.created_at, r.receipt_number))],
     }
 
 
