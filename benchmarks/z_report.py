@@ -133,10 +133,10 @@ def measure(name: str, app, sales: int, history: int, repeats: int) -> None:
 
 def main(sales: int, history: int, repeats: int) -> None:
     """SQLite in a throwaway folder, then a throwaway PostgreSQL database on 127.0.0.1:5432."""
-    with seeded_app(Path(tempfile.mkdtemp(prefix="kiosk-bench-z-"))) as app:
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-z-") as folder, seeded_app(Path(folder)) as app:
         measure("SQLite", app, sales, history, repeats)
-    with temporary_database() as url, seeded_app(Path(tempfile.mkdtemp(prefix="kiosk-bench-z-")),
-                                                 {"database": {"url": url}}) as app:
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-z-") as folder, temporary_database() as url, \
+            seeded_app(Path(folder), {"database": {"url": url}}) as app:
         measure("PostgreSQL", app, sales, history, repeats)
 
 

@@ -34,11 +34,11 @@ from ..models import (
     TillSession,
     ZReport,
 )
+from ..models.sales import PAYMENT_METHODS
 from . import audit, till
 
 #: Renewals a manager still has to follow up: the carrier has not answered, refused, or left it unclear.
 FOLLOW_UP_STATUSES = ("pending", "needs_refund", "needs_attention")
-PAYMENT_METHODS = ("cash", "card")
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -52,13 +52,19 @@ def _jobs(app) -> list[tuple[str, str, dict]]:
             select(PrintJob).where(PrintJob.kind.in_(("x_report", "z_report"))).order_by(PrintJob.id))]
 
 
-def test_z_prints_in_chinese_and_ends_with_the_audit_head(make_app, run_devices, tmp_path):
-    """On 58 mm paper the Z's bytes reach the file printer with GBK Chinese, its hash, and the audit head last."""
-    app, path = _file_printer_app(make_app, tmp_path, 58)
+def _z_on_paper(make_app, run_devices, tmp_path, width: int):
+    """The Z of T01's closed till printed on a ``width`` mm file printer: (app, its file, the Z's id, its bytes)."""
+    app, path = _file_printer_app(make_app, tmp_path, width)
     z_id = _issue_and_print(app)
     run_devices(app)
-    expected = _printed(app, 32, z_id, copy=False)
-    assert wait_until(lambda: path.exists() and expected in path.read_bytes())
+    printed = _printed(app, {58: 32, 80: 48}[width], z_id, copy=False)
+    assert wait_until(lambda: path.exists() and printed in path.read_bytes())
+    return app, path, z_id, printed
+
+
+def test_z_prints_in_chinese_and_ends_with_the_audit_head(make_app, run_devices, tmp_path):
+    """On 58 mm paper the Z's bytes reach the file printer with GBK Chinese, its hash, and the audit head last."""
+    app, path, z_id, _printed_bytes = _z_on_paper(make_app, run_devices, tmp_path, 58)
     data = path.read_bytes()
     assert REPORT_IN_GBK in data and b"Z REPORT" in data and b"Z-T01-0001" in data and b"COPY" not in data
     with app.app_context():
@@ -72,11 +78,7 @@ def test_z_prints_in_chinese_and_ends_with_the_audit_head(make_app, run_devices,
 
 def test_a_reprint_is_the_same_z_marked_copy(make_app, run_devices, tmp_path):
     """On 80 mm paper a reprint carries copy=true and prints the stored Z again with COPY at both ends, nothing else."""
-    app, path = _file_printer_app(make_app, tmp_path, 80)
-    z_id = _issue_and_print(app)
-    run_devices(app)
-    original = _printed(app, 48, z_id, copy=False)
-    assert wait_until(lambda: path.exists() and original in path.read_bytes())
+    app, path, z_id, original = _z_on_paper(make_app, run_devices, tmp_path, 80)
     with app.app_context():
         begin_write()
         zreport.print_z(db.session.get(ZReport, z_id), terminal_by_code("T01"), staff=find_staff("manager"))
