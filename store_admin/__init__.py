@@ -36,4 +36,4 @@ def dashboard():
 
 
 # Register their routes and template helpers on bp.
-from . import audit, audit_labels, catalog, drawer, forms, nav, refunds, reports, staff, sync_queue  # noqa: E402, F401
+from . import audit, audit_labels, catalog, drawer, forms, nav, refunds, reports, staff, sync_queue, z_reports  # noqa: E402, F401

@@ -47,7 +47,7 @@ def test_cash_sale_writes_everything_together(shop):
     assert sale.receipt_number == "R-T01-000001"
     assert sale.status == "pending"
     assert db.session.scalar(select(OutboxEntry.sale_id)) == sale.id
-    assert db.session.scalar(select(PrintJob.kind)) == "receipt"
+    assert sorted(db.session.scalars(select(PrintJob.kind))) == ["drawer_kick", "receipt"]
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "sale.create")).detail["line"] \
         == "+1 ***-***-0123"
 

@@ -12,9 +12,13 @@ from drivers.receipt import render_text_preview
 from kiosk.devices.documents import driver_receipt
 from kiosk.receipts import build_receipt
 from pos.db import db
+from pos.services import till, zreport
+from pos.services.staff import find_staff
+from pos.services.terminals import terminal_by_code
 from store_admin.audit_labels import AUDIT_ACTIONS
 
-from .helpers import gen_catalog, gen_sale, gen_staff, login
+from .helpers import ensure_open_till, gen_catalog, gen_sale, gen_staff, login
+from .zreport_helpers import close_session
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Latin words a Chinese screen may show: names, units, brands and codes people read as they are.
@@ -40,6 +44,15 @@ def _english_words(html: str) -> set[str]:
     return {w for w in words if w.lower() not in ALLOWED}
 
 
+def _z_and_open_till(app) -> tuple[int, int]:
+    """Close T01's till (its sales, one refused, go on a Z) and open the next; returns the Z's and new till's ids."""
+    manager = find_staff("manager")
+    closed = till.current_till(terminal_by_code("T01"))
+    close_session(closed, counted=[("bill", 2000, 9)], by=manager, note="少了钱")
+    z = zreport.issue_z(closed, staff=manager)
+    return z.id, ensure_open_till(app).id
+
+
 def _chinese_screens(app, client) -> dict[str, str]:
     """Every screen's HTML for a Chinese-speaking manager, with a problem sale and a printer out of paper."""
     with app.app_context():
@@ -48,6 +61,7 @@ def _chinese_screens(app, client) -> dict[str, str]:
         sale = gen_sale(app)
         refused = gen_sale(app, line="+14155550124")
         refused.status, refused.status_reason = "needs_refund", DECLINED
+        z_id, till_id = _z_and_open_till(app)
         db.session.commit()
         sale_id, plan_id, manager_id = sale.id, sale.plan_id, manager.id
     hub = app.extensions["devices"]
@@ -64,7 +78,9 @@ def _chinese_screens(app, client) -> dict[str, str]:
                 "plan": f"/admin/catalog/{plan_id}", "staff and devices": "/admin/staff",
                 "staff member": f"/admin/staff/{manager_id}", "audit log": "/admin/audit",
                 "sales reports": "/admin/reports",
-                "sales reports, refused range": "/admin/reports?from=2026-03-10&to=2026-03-01"}
+                "sales reports, refused range": "/admin/reports?from=2026-03-10&to=2026-03-01",
+                "X and Z reports": "/admin/z-reports",
+                "X report": f"/admin/z-reports/x/{till_id}", "Z report": f"/admin/z-reports/{z_id}"}
         return {name: client.get(url).get_data(as_text=True) for name, url in urls.items()}
     finally:
         with hub._lock:  # the next test's app starts with the printer unpolled again

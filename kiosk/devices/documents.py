@@ -14,6 +14,7 @@ from pos.models import PrintJob
 from pos.store import StoreSettings
 
 from ..print_refunds import refund_slip_bytes
+from ..print_reports import REPORT_KINDS, report_bytes
 from ..receipts import ReceiptDocument, build_receipt
 from ..receipts import ReceiptRow as _Row
 
@@ -60,6 +61,8 @@ def job_bytes(job: PrintJob, store: StoreSettings, printer: PrinterConfig) -> by
         return drawer_kick()
     if job.kind == "refund_slip":
         return refund_slip_bytes(job, store, printer)
+    if job.kind in REPORT_KINDS:
+        return report_bytes(job, store, printer)
     if job.kind == "test_page":
         return render_test_page(columns=printer.columns, cjk=printer.cjk, title=f"{store.name} printer test")
     raise UnsupportedDocument(f"printing a {job.kind} is not supported yet")

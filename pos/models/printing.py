@@ -31,7 +31,9 @@ class PrintJob(db.Model):
     __tablename__ = "print_job"
     __table_args__ = (*(CheckConstraint(sql, name=name) for name, sql in PRINT_JOB_CHECKS.items()),
                       Index("uq_print_job_receipt_sale_id", "sale_id", unique=True,
-                            sqlite_where=text(ONE_RECEIPT_PER_SALE), postgresql_where=text(ONE_RECEIPT_PER_SALE)))
+                            sqlite_where=text(ONE_RECEIPT_PER_SALE), postgresql_where=text(ONE_RECEIPT_PER_SALE)),
+                      # Whether a Z was printed before (its next print says COPY) without reading every receipt (0012).
+                      Index("ix_print_job_kind", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))

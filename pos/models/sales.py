@@ -76,6 +76,8 @@ class Sale(db.Model):
     __table_args__ = (UniqueConstraint("terminal_id", "receipt_seq"),
                       UniqueConstraint("idempotency_scope", "idempotency_key"),
                       Index("ix_sale_report", *SALE_REPORT_INDEX),
+                      # A till session's card sales: its terminal's sales in its open..close period (0012).
+                      Index("ix_sale_terminal_id_created_at", "terminal_id", "created_at"),
                       *(CheckConstraint(sql, name=name)
                         for name, sql in {**SALE_CHECKS, **SALE_PRICE_CHECKS, **SALE_REPORT_CHECKS}.items()))
 

@@ -8,8 +8,7 @@ a new row that the terminal's next Z report shows.
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        text)
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db, one_of, utcnow

@@ -42,6 +42,12 @@ def _chain_head() -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
+def head_hash() -> str:
+    """The hash of the chain's last entry (64 zeros when empty), held until the transaction ends: a Z
+    report prints it, so entries deleted from the end of the log afterwards still show."""
+    return _chain_head()[1]
+
+
 def record(action: str, *, staff: Staff | None = None, subject: str = "", terminal: str | None = None,
            **detail: object) -> AuditEntry:
     """Append one audit entry, chained to the last, in the current transaction (it commits or rolls back with

@@ -36,7 +36,8 @@ MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync"),
                    ("plans and prices", "/admin/catalog"), ("plan", "/admin/catalog/1"),
                    ("staff and devices", "/admin/staff"), ("staff member", "/admin/staff/2"),
                    ("audit log", "/admin/audit"), ("sales reports", "/admin/reports"),
-                   ("sales reports, refused range", "/admin/reports?from=2026-03-10&to=2026-03-01")]
+                   ("sales reports, refused range", "/admin/reports?from=2026-03-10&to=2026-03-01"),
+                   ("X and Z reports", "/admin/z-reports")]
 #: What a person can tap or click; a radio button or checkbox is tapped through its label.
 TARGETS_JS = """() => {
   const small = [];
