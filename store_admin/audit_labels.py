@@ -89,6 +89,11 @@ DETAIL_NAMES = {
     "locks": lazy_gettext("Lockouts"), "until": lazy_gettext("Until"), "minutes": lazy_gettext("Minutes"),
     "key": lazy_gettext("Key"), "till": lazy_gettext("Till"), "job_id": lazy_gettext("Print job"),
     "renewal_id": lazy_gettext("Carrier renewal"),
+    "amount_minor": lazy_gettext("Amount"), "attempted": lazy_gettext("Tried"),
+    "audit_head_hash": lazy_gettext("Audit log head"), "content_hash": lazy_gettext("Report fingerprint"),
+    "code": lazy_gettext("Code"), "copy": lazy_gettext("Copy"), "number": lazy_gettext("Number"),
+    "override_note": lazy_gettext("Manager's note"), "refund_id": lazy_gettext("Refund"),
+    "requeued": lazy_gettext("Sent to the carrier again"), "sale_status": lazy_gettext("Sale status"),
 }
 #: Details kept for the logs only: an alert's ``message`` is the worker's English (its code is the subject).
 HIDDEN_DETAILS = frozenset({"message"})

@@ -4,6 +4,7 @@ code records has a translated name, and the bilingual receipt prints the fee's C
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from pos.db import db
 from pos.services import till, zreport
 from pos.services.staff import find_staff
 from pos.services.terminals import terminal_by_code
-from store_admin.audit_labels import AUDIT_ACTIONS
+from store_admin.audit_labels import AUDIT_ACTIONS, DETAIL_NAMES, HIDDEN_DETAILS
 
 from .helpers import ensure_open_till, gen_catalog, gen_sale, gen_staff, login
 from .zreport_helpers import close_session
@@ -114,6 +115,29 @@ def test_every_recorded_audit_action_has_a_translated_name():
     assert actions, "no audit.record calls found: the pattern is stale"
     missing = sorted(actions - AUDIT_ACTIONS.keys())
     assert not missing, f"audit actions without a name in store_admin/audit_labels.py: {missing}"
+
+
+def _recorded_detail_keys() -> dict[str, str]:
+    """Every keyword detail passed to audit.record() in our packages, with a file that passes it."""
+    keys = {}
+    for package in ("pos", "sync", "kiosk", "store_admin"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+                        and isinstance(node.func.value, ast.Name) and node.func.value.id in ("audit", "audit_log")):
+                    for keyword in node.keywords:
+                        if keyword.arg and keyword.arg not in ("staff", "subject", "terminal"):
+                            keys.setdefault(keyword.arg, str(path.relative_to(ROOT)))
+    return keys
+
+
+def test_every_recorded_audit_detail_has_a_translated_name():
+    """The audit page names each detail in the reader's language: every detail key any code records has a name
+    (or is hidden on purpose), so a new one cannot put an English code on a Chinese screen."""
+    keys = _recorded_detail_keys()
+    assert "total_minor" in keys, "no audit.record keywords found: the scan is stale"
+    missing = {key: where for key, where in keys.items() if key not in DETAIL_NAMES and key not in HIDDEN_DETAILS}
+    assert not missing, f"audit details without a name in store_admin/audit_labels.py: {missing}"
 
 
 def test_bilingual_receipt_prints_the_fee_in_chinese_too(ctx):
