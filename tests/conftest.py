@@ -8,11 +8,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
 
 from pos.db import db
 
-from .helpers import bypass_append_only
+from .helpers import empty_tables
 
 #: Cheap PIN hashing in tests; one test checks the production cost separately.
 TEST_OVERRIDES = {"security": {"pin_scrypt_n": 16}}
@@ -41,13 +40,7 @@ def app(instance_dir):
 
 def _empty_tables(application) -> None:
     with application.app_context():
-        db.session.rollback()
-        # The audit log and the cash ledger refuse DELETE: empty them past their triggers, in one go.
-        bypass_append_only(*(delete(table) for table in reversed(db.metadata.sorted_tables)
-                             if table.name != "terminal"))
-        from pos.models import Terminal
-
-        db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0, last_z_number=0))
+        empty_tables()
         db.session.commit()
 
 
