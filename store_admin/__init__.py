@@ -9,7 +9,7 @@ from pos.db import db
 from pos.models import AuditEntry, OutboxEntry, Sale
 from pos.services.staff import list_staff
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 
 
 @bp.before_request
@@ -33,4 +33,4 @@ def dashboard():
                            staff=list_staff())
 
 
-from . import audit_labels, drawer, nav, sync_queue  # noqa: E402, F401 - register their routes and helpers on bp
+from . import audit_labels, drawer, nav, sync_queue, till  # noqa: E402, F401 - register their routes and helpers on bp
