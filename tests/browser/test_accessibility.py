@@ -31,7 +31,9 @@ CLERK_SCREENS = [
     ("find a sale", "/counter/lookup"),
     ("find a sale, not found", "/counter/lookup?q=R-T01-999999"),
 ]
-MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync")]
+MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync"), ("till", "/admin/till"),
+                   ("till float count", "/admin/till/T01/open"), ("till close count", "/admin/till/T01/close"),
+                   ("till paid in and out", "/admin/till/T01/cash")]
 #: What a person can tap or click; a radio button or checkbox is tapped through its label.
 TARGETS_JS = """() => {
   const small = [];
