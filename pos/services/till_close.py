@@ -21,7 +21,8 @@ from ..store import TillRules
 from . import audit
 from .till import REASON_MAX, CountLine, add_count, expected_minor
 
-NOTE_MAX = 500
+#: As long as any field may be (the input boundary refuses longer values before a view runs).
+NOTE_MAX = 200
 
 
 def _locked_session(session_id: int) -> TillSession:
