@@ -11,13 +11,11 @@ Run: python benchmarks/till_sale_cost.py [N]
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-from kiosk import create_app
-from kiosk.cli import _sync_terminals, seed_demo, upgrade_database
+from demo_store import demo_app
+
 from pos.db import begin_write, db
 from pos.identifiers import sample_iccid
 from pos.services import checkout, sales, staff
@@ -34,11 +32,8 @@ def p50_p95(samples: list[float]) -> tuple[float, float]:
 
 def main(n: int) -> None:
     """N cash and N card sales, alternating, after 50 of each to warm up."""
-    instance = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    app = create_app(instance=instance)
-    upgrade_database(app)
-    _sync_terminals(app)
-    seed_demo(app)
+    app = demo_app()
+    instance = app.instance_path
     wall: dict[str, list[float]] = {"cash": [], "card": []}
     cpu: dict[str, list[float]] = {"cash": [], "card": []}
     with app.app_context():

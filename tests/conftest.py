@@ -11,7 +11,8 @@ import pytest
 
 from pos.db import db
 
-from .helpers import empty_tables
+from .helpers import empty_tables, seeded_app
+from .postgres import temporary_database
 
 #: Cheap PIN hashing in tests; one test checks the production cost separately.
 TEST_OVERRIDES = {"security": {"pin_scrypt_n": 16}}
@@ -79,6 +80,13 @@ def shop(clean_app):
 
     seed_basic(clean_app)
     return clean_app
+
+
+@pytest.fixture(scope="module")
+def postgres_app(tmp_path_factory):
+    """One seeded app on a throwaway PostgreSQL database, for the module asking for it."""
+    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,8 @@ from pos.models.audit import GENESIS_HASH, chain_hash
 from pos.services import audit
 from pos.services.staff import find_staff
 
-from .helpers import bypass_append_only, empty_audit_log, seeded_app
+from .helpers import bypass_append_only, empty_audit_log
 from .postgres import temporary_database
-
-
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One seeded app on a throwaway PostgreSQL database for this module."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

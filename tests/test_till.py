@@ -16,21 +16,13 @@ from pos.services.terminals import ensure_terminals, terminal_by_code
 from pos.store import TillRules
 from store_admin.audit_labels import AUDIT_ACTIONS
 
-from .helpers import MANAGER_PIN, empty_tables, gen_sale, gen_staff, seed_basic, seeded_app
-from .postgres import temporary_database
+from .helpers import MANAGER_PIN, empty_tables, gen_sale, gen_staff, seed_basic
 
 #: The demo float (kiosk.cli.DEMO_FLOAT) that seed_basic opens T01's till with.
 FLOAT = 15400
 #: US-7D-5GB: $15.00 and the 1.5% 911 fee ($0.225, rounded half up).
 SALE = 1523
 RULES = TillRules()  # USD, approval above $5.00
-
-
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One seeded app on a throwaway PostgreSQL database for this module."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

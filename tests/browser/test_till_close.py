@@ -17,7 +17,6 @@ from pos.db import db
 from pos.models import CashMovement, Staff
 from pos.services import till
 from pos.services.terminals import terminal_by_code
-
 from tests.browser.conftest import SHOTS_ENV
 from tests.browser.test_accessibility import TARGETS_JS
 from tests.browser.test_counter_flow import sign_in
