@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from kiosk import create_app
-from kiosk.cli import _sync_terminals, seed_demo, upgrade_database
+from demo_store import demo_app
+
 from pos.db import begin_write, db
 from pos.services import audit, staff
 
 
 def main(n: int) -> None:
     """Append N entries in batches of 100 per transaction, timing each append, then verify the whole log."""
-    instance = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    app = create_app(instance=instance)
-    upgrade_database(app)
-    _sync_terminals(app)
-    seed_demo(app)
+    app = demo_app()
+    instance = app.instance_path
     with app.app_context():
         clerk = staff.find_staff("clerk")
         appends = []

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-from kiosk import create_app
-from kiosk.cli import _sync_terminals, seed_demo, upgrade_database
+from demo_store import demo_app
+
 from pos.db import begin_write, db
 from pos.identifiers import sample_iccid
 from pos.services import checkout, sales, staff
@@ -31,11 +29,8 @@ def percentiles(samples: list[float]) -> str:
 
 def main(n: int) -> None:
     """Run both measurements in a fresh instance folder."""
-    instance = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    app = create_app(instance=instance)
-    upgrade_database(app)
-    _sync_terminals(app)
-    seed_demo(app)
+    app = demo_app()
+    instance = app.instance_path
     with app.app_context():
         clerk = staff.find_staff("clerk")
         token = staff.create_token(clerk)

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from pos.models.terminal import TERMINAL_KINDS
-from pos.store import ChargeRule, StoreSettings
+from pos.money import max_minor
+from pos.store import ChargeRule, Denomination, StoreSettings, TillRules
 
 from .private_files import make_instance_folder, private_umask
 
@@ -32,6 +33,8 @@ TABLE_ARRAY_KEYS = {
     ("terminals",): {"code", "name", "kind", "printer", "scanner",  # printer/scanner: kiosk.devices.settings
                      "approval_code_pattern", "approval_code_example"},  # kiosk.payment_settings
 }
+#: Tables whose keys the store names (a currency code each), with the keys each entry may hold.
+OPEN_TABLES = {"till.denominations": {"bills", "coins"}}
 _TERMINAL_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _STORE_ID = re.compile(r"^[A-Za-z0-9\-]{1,40}$")
 
@@ -47,6 +50,9 @@ def instance_path() -> Path:
 
 def _merge(base: dict, override: dict, where: str) -> None:
     for key, value in override.items():
+        if where in OPEN_TABLES:
+            _merge_open_entry(base, key.upper(), value, where)  # upper: environment names arrive lower-cased
+            continue
         name = f"{where}.{key}" if where else key
         if key not in base:
             raise ConfigError(f"unknown configuration key '{name}'")
@@ -57,6 +63,17 @@ def _merge(base: dict, override: dict, where: str) -> None:
             _merge(default, value, name)
         else:
             base[key] = _check_type(name, default, value)
+
+
+def _merge_open_entry(base: dict, key: str, value: object, where: str) -> None:
+    name = f"{where}.{key}"
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{name}' must be a table ([{name}])")
+    entry = base.setdefault(key, {})
+    for item, items in value.items():
+        if item not in OPEN_TABLES[where]:
+            raise ConfigError(f"unknown configuration key '{name}.{item}'")
+        entry[item] = items
 
 
 def _check_type(name: str, default: object, value: object) -> object:
@@ -176,6 +193,7 @@ def validate(config: dict) -> None:
     from .payment_settings import validate_payment
 
     validate_payment(config, ConfigError)
+    _validate_till(config)
 
 
 def _validate_charge(charge: dict, name: str) -> None:
@@ -197,6 +215,34 @@ def _validate_charge(charge: dict, name: str) -> None:
         raise ConfigError(f"'{name}.kind' must be percent or fixed")
 
 
+def _validate_till(config: dict) -> None:
+    till, currency = config["till"], config["store"]["currency"]
+    if not 0 <= till["approval_threshold_minor"] <= max_minor(currency):
+        raise ConfigError("'till.approval_threshold_minor' must be 0 or more minor units (500 = 5.00), "
+                          "at most a million in the store's currency")
+    for code, entry in till["denominations"].items():
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ConfigError(f"'till.denominations.{code}' must be named by a currency code like USD")
+        for form in ("bills", "coins"):
+            values = entry.get(form, [])
+            whole = isinstance(values, list) and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= max_minor(code) for v in values)
+            if not whole or len(set(values)) != len(values):
+                raise ConfigError(f"'till.denominations.{code}.{form}' must list each {form[:-1]}'s value once, as a "
+                                  f"whole number of minor units above 0 (2000 = 20.00)")
+    if not any(till["denominations"].get(currency, {}).values()):
+        raise ConfigError(f"'till.denominations.{currency}' must list the bills and coins of store.currency "
+                          f"({currency}): add a [till.denominations.{currency}] table")
+
+
+def till_rules(config: dict) -> TillRules:
+    """How the store counts its drawer: the bills and coins of its currency, highest first."""
+    entry = config["till"]["denominations"][config["store"]["currency"]]
+    return TillRules(denominations=tuple(Denomination(form, value) for form in ("bill", "coin")
+                                         for value in sorted(entry.get(form + "s", []), reverse=True)),
+                     approval_threshold_minor=config["till"]["approval_threshold_minor"])
+
+
 def store_settings(config: dict) -> StoreSettings:
     """The core's view of the store, built from validated config."""
     store = config["store"]
@@ -208,7 +254,7 @@ def store_settings(config: dict) -> StoreSettings:
     return StoreSettings(id=store["id"], name=store["name"], timezone=ZoneInfo(store["timezone"]),
                          currency=store["currency"], default_region=store["default_region"], charges=charges,
                          address=tuple(store["address"]), receipt_header=tuple(store["receipt_header"]),
-                         receipt_footer=tuple(store["receipt_footer"]))
+                         receipt_footer=tuple(store["receipt_footer"]), till=till_rules(config))
 
 
 def secret_key(instance: Path) -> str:

@@ -8,7 +8,7 @@ from pos.db import write_transaction
 from pos.services import audit as audit_log
 from pos.services.overview import overview
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
 
 
 @bp.before_request
@@ -36,4 +36,4 @@ def dashboard():
 
 
 # Register their routes and template helpers on bp.
-from . import audit, audit_labels, catalog, drawer, forms, nav, refunds, reports, staff, sync_queue, z_reports  # noqa: E402, F401
+from . import audit, audit_labels, catalog, drawer, forms, nav, refunds, reports, staff, sync_queue, till, z_reports  # noqa: E402, F401

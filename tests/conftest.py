@@ -84,6 +84,13 @@ def shop(clean_app):
 
 
 @pytest.fixture(scope="module")
+def postgres_app(tmp_path_factory):
+    """One seeded app on a throwaway PostgreSQL database, for the module asking for it."""
+    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
 def sandbox():
     """A sandbox carrier on 127.0.0.1 for the module's tests; renewals complete at once."""
     from carrier.sandbox import start_sandbox

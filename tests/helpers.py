@@ -163,15 +163,18 @@ def bypass_append_only(*statements, params: dict | None = None) -> None:
         db.session.execute(text(statement))
 
 
-def empty_tables(app) -> None:
-    """Empty every table but the terminals (their counters back to 0), committed. The audit log, the cash ledger
-    and the price history refuse DELETE: they are emptied past their triggers, in one go."""
-    with app.app_context():
-        db.session.rollback()
-        bypass_append_only(*(delete(table) for table in reversed(db.metadata.sorted_tables)
-                             if table.name != "terminal"))
-        db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0, last_z_number=0))
-        db.session.commit()
+def empty_tables(app=None) -> None:
+    """Empty every table but the terminals (their counters back to 0). The audit log, the cash ledger and the price
+    history refuse DELETE: they are emptied past their triggers, in one go (test-only). With ``app``: in its own
+    context, committed; without: in the current transaction, which the caller commits."""
+    if app is not None:
+        with app.app_context():
+            empty_tables()
+            db.session.commit()
+        return
+    db.session.rollback()
+    bypass_append_only(*(delete(table) for table in reversed(db.metadata.sorted_tables) if table.name != "terminal"))
+    db.session.execute(Terminal.__table__.update().values(last_receipt_seq=0, last_z_number=0))
 
 
 def empty_audit_log() -> None:

@@ -9,34 +9,48 @@ import uuid
 import pytest
 from alembic import command
 from flask_migrate import upgrade
-from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk import create_app
 from pos.db import db
-from pos.models import Sale
+from pos.models import Sale, TillSession
 from pos.models.catalog import PLAN_CHECKS, PLAN_PRICING_CHECKS, PRICE_CHANGE_CHECKS, STORE_PRICING_CHECKS
 from pos.models.lines import LINE_SNAPSHOT_CHECKS
 from pos.models.outbox import OUTBOX_CHECKS
 from pos.models.printing import PRINT_JOB_CHECKS
-from pos.models.sales import PAYMENT_CHECKS, SALE_CHARGE_CHECKS, SALE_CHECKS, SALE_PRICE_CHECKS
+from pos.models.refunds import REFUND_CHECKS
+from pos.models.sales import PAYMENT_CHECKS, PAYMENT_TILL_CHECKS, SALE_CHARGE_CHECKS, SALE_CHECKS, SALE_PRICE_CHECKS
 from pos.models.staff import STAFF_CHECKS
-from pos.models.terminal import TERMINAL_CHECKS
+from pos.models.terminal import TERMINAL_CHECKS, TERMINAL_Z_CHECKS
+from pos.models.till import (
+    CASH_COUNT_CHECKS,
+    CASH_COUNT_LINE_CHECKS,
+    CASH_MOVEMENT_CHECKS,
+    IMMUTABLE_TRIGGERS,
+    TILL_CORRECTION_CHECKS,
+    TILL_SESSION_CHECKS,
+    Z_REPORT_CHECKS,
+)
 from pos.services import checkout, sales
 from pos.services.terminals import terminal_by_code
 
+from . import ledger_rules
 from .helpers import gen_sale, seeded_app
 from .postgres import temporary_database
 
-RULES = {"plan": {**PLAN_CHECKS, **PLAN_PRICING_CHECKS}, "staff": STAFF_CHECKS, "terminal": TERMINAL_CHECKS,
-         "line_snapshot": LINE_SNAPSHOT_CHECKS, "sale": {**SALE_CHECKS, **SALE_PRICE_CHECKS},
-         "sale_charge": SALE_CHARGE_CHECKS, "payment": PAYMENT_CHECKS, "outbox_entry": OUTBOX_CHECKS,
-         "print_job": PRINT_JOB_CHECKS, "store_pricing": STORE_PRICING_CHECKS, "price_change": PRICE_CHANGE_CHECKS}
+RULES = {"plan": PLAN_CHECKS | PLAN_PRICING_CHECKS, "staff": STAFF_CHECKS, "terminal": TERMINAL_CHECKS | TERMINAL_Z_CHECKS,
+         "line_snapshot": LINE_SNAPSHOT_CHECKS, "sale": SALE_CHECKS | SALE_PRICE_CHECKS,
+         "sale_charge": SALE_CHARGE_CHECKS, "store_pricing": STORE_PRICING_CHECKS, "price_change": PRICE_CHANGE_CHECKS,
+         "payment": PAYMENT_CHECKS | PAYMENT_TILL_CHECKS, "outbox_entry": OUTBOX_CHECKS, "print_job": PRINT_JOB_CHECKS,
+         "till_session": TILL_SESSION_CHECKS, "cash_movement": CASH_MOVEMENT_CHECKS, "cash_count": CASH_COUNT_CHECKS,
+         "cash_count_line": CASH_COUNT_LINE_CHECKS, "till_correction": TILL_CORRECTION_CHECKS,
+         "refund": REFUND_CHECKS, "z_report": Z_REPORT_CHECKS}
 
-CASH = "(SELECT sale_id FROM payment WHERE method = 'cash')"
+CASH = "(SELECT MIN(sale_id) FROM payment WHERE method = 'cash')"
 PRINT_JOB = ("INSERT INTO print_job (kind, terminal_id, sale_id, state, attempts, payload, created_at) "
              "VALUES ('{kind}', (SELECT id FROM terminal WHERE code = 'T01'), "
-             "(SELECT sale_id FROM payment WHERE method = 'cash'), 'queued', 0, '{{}}', '2026-01-01 00:00:00')")
+             "(SELECT MIN(sale_id) FROM payment WHERE method = 'cash'), 'queued', 0, '{{}}', '2026-01-01 00:00:00')")
 PRICE_CHANGE = ("INSERT INTO price_change (at, plan_id, staff_id, cause, reason, new_margin_bp, new_price_minor, "
                 "wholesale_minor) VALUES ('2026-01-01 00:00:00', {plan}, {staff}, '{cause}', '{reason}', {margin}, "
                 "{price}, 1000)")
@@ -110,6 +124,7 @@ BREAKS = [
     ("ck_print_job_receipt_names_sale", "UPDATE print_job SET sale_id = NULL WHERE kind = 'receipt'"),
     # SQLite names the columns of a broken unique index, PostgreSQL the index.
     ("uq_print_job_receipt_sale_id|print_job.sale_id", PRINT_JOB.format(kind="receipt")),
+    *ledger_rules.BREAKS,
 ]
 
 
@@ -131,21 +146,24 @@ def _app_on(database: str, tmp_path):
             overrides = {"database": {"url": stack.enter_context(temporary_database())}}
         app = stack.enter_context(seeded_app(tmp_path, overrides))
         _sell_cash_and_card(app)
+        ledger_rules.fill_ledger(app)
         yield app
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def shop_db(request, tmp_path_factory):
-    """A migrated store on each database with one cash sale and one card sale, made by the services."""
+    """A migrated store on each database with cash and card sales and tills in every state, made by the services."""
     with _app_on(request.param, tmp_path_factory.mktemp(request.param)) as app:
         yield app
 
 
 def test_services_write_rows_that_keep_the_rules(shop_db):
-    """A cash sale and a card sale made by the services pass every rule (the fixture committed them)."""
+    """Cash and card sales, tills and a refund made by the services pass every rule (the fixture committed them)."""
     with shop_db.app_context():
         methods = sorted(sale.payment.method for sale in db.session.query(Sale))
-    assert methods == ["card", "cash"]
+        states = sorted(db.session.scalars(select(TillSession.state)))
+    assert methods == ["card", "cash", "cash"]
+    assert states == ["closed", "counted", "open"]
 
 
 def test_every_rule_is_in_the_migrated_schema(shop_db):
@@ -171,9 +189,33 @@ def test_database_refuses_a_row_that_breaks_a_rule(shop_db, constraint, statemen
 
 
 def test_every_rule_has_a_breaking_statement():
-    """The list above tries every CHECK the models declare, so a new rule cannot go untested."""
-    tried = {c for c, _ in BREAKS}
+    """The list above tries every CHECK and partial unique index the models declare, so a new rule cannot go
+    untested."""
+    tried = {c.split("|")[0] for c, _ in BREAKS}
     assert {f"ck_{table}_{name}" for table, checks in RULES.items() for name in checks} <= tried
+    partial = {index.name for table in db.metadata.tables.values() for index in table.indexes
+               if index.unique and index.dialect_options["sqlite"].get("where") is not None}
+    assert partial == {"uq_print_job_receipt_sale_id", "uq_till_session_open_terminal", "uq_cash_movement_sale_id",
+                       "uq_cash_movement_refund_id", "uq_refund_sale_id"}
+    assert partial <= tried
+
+
+@pytest.mark.parametrize(("trigger", "says", "statement"), ledger_rules.TRIGGER_BREAKS,
+                         ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(ledger_rules.TRIGGER_BREAKS)])
+def test_the_ledger_refuses_changes_to_what_was_recorded(shop_db, trigger, says, statement):
+    """Movements, counts and Z reports are never edited or deleted, nothing joins a till that is not open, a closed
+    till never changes and a counted one only closes as counted: the database refuses the raw statement."""
+    with shop_db.app_context(), db.engine.connect() as conn:
+        with pytest.raises(DBAPIError) as refused:
+            conn.exec_driver_sql(statement)
+        conn.rollback()
+    assert says in str(refused.value.orig)
+
+
+def test_every_ledger_trigger_has_a_breaking_statement():
+    """Each trigger of IMMUTABLE_TRIGGERS (by its SQLite name) is tried by a statement above."""
+    names = {re.match(r"CREATE TRIGGER (\w+)", sql).group(1) for sql in IMMUTABLE_TRIGGERS["sqlite"]}
+    assert names == {trigger for trigger, _, _ in ledger_rules.TRIGGER_BREAKS}
 
 
 def test_a_reprint_is_not_a_second_receipt(shop_db):

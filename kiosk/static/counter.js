@@ -56,7 +56,6 @@
     var minor = parseInt(parts[0] || "0", 10) * Math.pow(10, exp) + (exp ? parseInt(frac, 10) : 0);
     return minor > MAX_AMOUNT_MAJOR * Math.pow(10, exp) ? null : minor;
   }
-  window.KioskAmount = {parse: parseAmount};
 
   // `grouped` adds thousands separators, as the server's format_money does ($9,983.77).
   function fromMinor(minor, exp, grouped) {
@@ -65,6 +64,7 @@
     if (grouped) whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     return (minor < 0 ? "-" : "") + (exp ? whole + "." + s.slice(-exp) : whole);
   }
+  window.KioskAmount = {parse: parseAmount, format: fromMinor};  // the back office's till counts use format
 
   function checkout() {
     var form = document.querySelector("form.checkout");

@@ -15,7 +15,10 @@ from ..db import UTCDateTime, db, one_of, utcnow
 from .staff import Staff
 from .terminal import Terminal
 
-TILL_STATES = ("open", "closed")
+#: open: takes cash; counted: the close count is in, its over/short above the threshold waits for a second
+#: manager's approval, and no cash moves (the database refuses movements into a session not open);
+#: closed: final.
+TILL_STATES = ("open", "counted", "closed")
 #: float: the opening float; sale: cash received net of change; refund: cash handed back;
 #: paid_in / paid_out: cash put in or taken out for a stated reason (change from the bank, a delivery
 #: paid from the till); drop: cash moved to the safe; no_sale: the drawer opened without money moving.
@@ -23,8 +26,9 @@ MOVEMENT_KINDS = ("float", "sale", "refund", "paid_in", "paid_out", "drop", "no_
 COUNT_PURPOSES = ("open", "close")
 DENOMINATION_FORMS = ("bill", "coin")
 
-#: Open is the only state in which a session takes movements; one open session per terminal.
-ONE_OPEN_TILL = "state = 'open'"
+#: Open is the only state in which a session takes movements; one session not yet closed (open, or counted
+#: and waiting for approval) per terminal, so no second till opens while the first waits (migration 0011).
+ONE_OPEN_TILL = "state <> 'closed'"
 ONE_MOVEMENT_PER_SALE = "kind = 'sale'"
 ONE_MOVEMENT_PER_REFUND = "kind = 'refund'"
 
@@ -35,6 +39,11 @@ TILL_SESSION_CHECKS = {
     "closed_has_count": "state <> 'closed' OR (closed_at IS NOT NULL AND counted_minor IS NOT NULL"
                         " AND expected_minor IS NOT NULL AND over_short_minor = counted_minor - expected_minor)",
     "open_has_no_close": "state <> 'open' OR (closed_at IS NULL AND counted_minor IS NULL AND approved_by IS NULL)",
+    # Counted: who counted, what, and the difference are in; the approval and the close are not.
+    "counted_waits_for_approval": "state <> 'counted' OR (closed_by IS NOT NULL AND closed_at IS NULL"
+                                  " AND counted_minor IS NOT NULL AND expected_minor IS NOT NULL"
+                                  " AND over_short_minor = counted_minor - expected_minor AND approved_by IS NULL)",
+    "approval_has_note": "approved_by IS NULL OR (close_note IS NOT NULL AND close_note <> '')",
     "counted_not_negative": "counted_minor IS NULL OR counted_minor >= 0",
     # Four eyes: whoever approves an over/short close is not who counted it.
     "approver_is_not_counter": "approved_by IS NULL OR closed_by IS NULL OR approved_by <> closed_by",
@@ -73,8 +82,10 @@ Z_REPORT_CHECKS = {
 _IMMUTABLE_TABLES = ("cash_movement", "cash_count", "cash_count_line", "z_report")
 
 #: The database keeps the ledger's promises: movements, counts and Z reports are never edited or
-#: deleted; a movement or count joins only an open session; a closed session is never changed.
-#: Created by migration 0008 (after its batch operations, which would drop them on SQLite).
+#: deleted; a movement or count joins only an open session; a closed session is never changed; a counted
+#: session only closes, its count as it was (a blind count is not redone once the expected is shown).
+#: Created by migration 0008 and again by 0011 (after their batch operations, which drop them on SQLite).
+_COUNTED_KEEPS = ("counted_minor", "expected_minor", "over_short_minor", "closed_by", "terminal_id", "float_minor")
 IMMUTABLE_TRIGGERS = {
     "postgresql": (
         "CREATE FUNCTION till_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -93,6 +104,13 @@ IMMUTABLE_TRIGGERS = {
         "RETURN NEW; END $$",
         "CREATE TRIGGER till_session_final BEFORE UPDATE OR DELETE ON till_session "
         "FOR EACH ROW EXECUTE FUNCTION till_session_closed_is_final()",
+        "CREATE FUNCTION till_session_count_is_final() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.state IS DISTINCT FROM 'closed' OR "
+        + " OR ".join(f"NEW.{column} IS DISTINCT FROM OLD.{column}" for column in _COUNTED_KEEPS) + " THEN "
+        "RAISE EXCEPTION 'till session % is counted: only its approval may change it', OLD.id; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER till_session_counted_final BEFORE UPDATE ON till_session FOR EACH ROW "
+        "WHEN (OLD.state = 'counted') EXECUTE FUNCTION till_session_count_is_final()",
     ),
     "sqlite": (
         *(stmt for table in _IMMUTABLE_TABLES for stmt in (
@@ -108,6 +126,10 @@ IMMUTABLE_TRIGGERS = {
         "BEGIN SELECT RAISE(ABORT, 'till session is closed: UPDATE refused'); END",
         "CREATE TRIGGER till_session_no_delete BEFORE DELETE ON till_session "
         "BEGIN SELECT RAISE(ABORT, 'till session: DELETE refused'); END",
+        "CREATE TRIGGER till_session_counted_no_change BEFORE UPDATE ON till_session WHEN OLD.state = 'counted' "
+        "AND (NEW.state IS NOT 'closed' OR "
+        + " OR ".join(f"NEW.{column} IS NOT OLD.{column}" for column in _COUNTED_KEEPS) + ") "
+        "BEGIN SELECT RAISE(ABORT, 'till session is counted: only its approval may change it'); END",
     ),
 }
 DROP_IMMUTABLE_TRIGGERS = {
@@ -115,7 +137,9 @@ DROP_IMMUTABLE_TRIGGERS = {
         *(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}" for table in _IMMUTABLE_TABLES),
         *(f"DROP TRIGGER IF EXISTS {table}_needs_open_till ON {table}" for table in ("cash_movement", "cash_count")),
         "DROP TRIGGER IF EXISTS till_session_final ON till_session",
+        "DROP TRIGGER IF EXISTS till_session_counted_final ON till_session",
         "DROP FUNCTION IF EXISTS till_refuse_change()",
+        "DROP FUNCTION IF EXISTS till_session_count_is_final()",
         "DROP FUNCTION IF EXISTS till_require_open()",
         "DROP FUNCTION IF EXISTS till_session_closed_is_final()",
     ),
@@ -125,6 +149,7 @@ DROP_IMMUTABLE_TRIGGERS = {
         *(f"DROP TRIGGER IF EXISTS {table}_needs_open_till" for table in ("cash_movement", "cash_count")),
         "DROP TRIGGER IF EXISTS till_session_closed_no_update",
         "DROP TRIGGER IF EXISTS till_session_no_delete",
+        "DROP TRIGGER IF EXISTS till_session_counted_no_change",
     ),
 }
 
@@ -134,7 +159,8 @@ def _checks(rules: dict[str, str]) -> tuple[CheckConstraint, ...]:
 
 
 class TillSession(db.Model):
-    """One terminal's cash drawer from opening (float counted) to close (blind count, over/short)."""
+    """One terminal's cash drawer from opening (float counted) to close (blind count, over/short; above the
+    threshold "counted" first, until a second manager approves)."""
 
     __tablename__ = "till_session"
     __table_args__ = (*_checks(TILL_SESSION_CHECKS),

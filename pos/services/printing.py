@@ -36,10 +36,11 @@ def queue_drawer_kick(terminal: Terminal, *, reason: str, sale: Sale | None = No
 
 def open_drawer_no_sale(terminal: Terminal, *, staff: Staff) -> PrintJob:
     """A manager opens the drawer without a sale (change for a note, a till check); audited, and recorded
-    against the open till session when there is one (the Z report counts them)."""
+    against the open till session when there is one (the Z report counts them). A till counted and waiting
+    for approval takes no movement: the opening is in the audit log alone."""
     job = queue_drawer_kick(terminal, reason="no_sale")
     session = till.current_till(terminal, lock=True)
-    if session is not None:
+    if session is not None and session.state == "open":
         till.record_movement(session, "no_sale", 0, staff=staff)
     db.session.flush()  # the audit entry names the job
     audit.record("drawer.no_sale", staff=staff, subject=terminal.code, job_id=job.id,

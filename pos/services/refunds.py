@@ -257,6 +257,10 @@ def _cash_till(refund: Refund, terminal: Terminal):
     if session is None:
         raise Conflict("till_not_open", "A cash refund is paid from an open till on %(terminal)s: a manager "
                        "opens it in the back office (Till, Open till).", terminal=terminal.code)
+    if session.state == "counted":
+        raise Conflict("till_counted", "The till of %(terminal)s is counted and waits for a second manager's "
+                       "approval: pay this refund back once it is closed and opened again, or on the card.",
+                       terminal=terminal.code)
     held = till.expected_minor(session)
     if held < refund.amount_minor:
         raise Conflict("till_short", "The till of %(terminal)s should hold only %(cash)s: not enough for this "

@@ -37,7 +37,9 @@ MANAGER_SCREENS = [("back office", "/admin/"), ("carrier queue", "/admin/sync"),
                    ("staff and devices", "/admin/staff"), ("staff member", "/admin/staff/2"),
                    ("audit log", "/admin/audit"), ("sales reports", "/admin/reports"),
                    ("sales reports, refused range", "/admin/reports?from=2026-03-10&to=2026-03-01"),
-                   ("X and Z reports", "/admin/z-reports")]
+                   ("X and Z reports", "/admin/z-reports"),
+                   ("till", "/admin/till"), ("till float count", "/admin/till/T01/open"),
+                   ("till close count", "/admin/till/T01/close"), ("till paid in and out", "/admin/till/T01/cash")]
 #: What a person can tap or click; a radio button or checkbox is tapped through its label.
 TARGETS_JS = """() => {
   const small = [];
