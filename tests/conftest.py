@@ -39,13 +39,6 @@ def app(instance_dir):
     return application
 
 
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One seeded app on a throwaway PostgreSQL database (127.0.0.1:5432) for the module that asks for it."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
-
-
 @pytest.fixture
 def clean_app(app):
     """The session app with every table emptied before the test (terminals kept)."""

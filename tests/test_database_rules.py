@@ -39,8 +39,9 @@ from . import ledger_rules
 from .helpers import gen_sale, seeded_app
 from .postgres import temporary_database
 
-RULES = {"plan": PLAN_CHECKS | PLAN_PRICING_CHECKS, "staff": STAFF_CHECKS, "terminal": TERMINAL_CHECKS | TERMINAL_Z_CHECKS,
-         "line_snapshot": LINE_SNAPSHOT_CHECKS, "sale": SALE_CHECKS | SALE_PRICE_CHECKS,
+RULES = {"plan": PLAN_CHECKS | PLAN_PRICING_CHECKS, "staff": STAFF_CHECKS,
+         "terminal": TERMINAL_CHECKS | TERMINAL_Z_CHECKS, "line_snapshot": LINE_SNAPSHOT_CHECKS,
+         "sale": SALE_CHECKS | SALE_PRICE_CHECKS,
          "sale_charge": SALE_CHARGE_CHECKS, "store_pricing": STORE_PRICING_CHECKS, "price_change": PRICE_CHANGE_CHECKS,
          "payment": PAYMENT_CHECKS | PAYMENT_TILL_CHECKS, "outbox_entry": OUTBOX_CHECKS, "print_job": PRINT_JOB_CHECKS,
          "till_session": TILL_SESSION_CHECKS, "cash_movement": CASH_MOVEMENT_CHECKS, "cash_count": CASH_COUNT_CHECKS,
