@@ -82,6 +82,24 @@ def _day_on_t01(app) -> dict:
     return session
 
 
+def test_card_sales_while_no_till_is_open_are_on_the_next_z(store):
+    """Card sales go on after a close; they belong to the terminal's next Z (from the previous close on), so a
+    sale between two tills is on exactly one Z, never on none."""
+    manager = find_staff("manager")
+    first = till.current_till(terminal_by_code("T01"))
+    sell(store, card=True)
+    close_session(first, counted=FLOAT_AGAIN, by=manager)
+    z1 = zreport.issue_z(first, staff=manager)
+    between = sell(store, card=True, plan="US-15D-10GB", now=first.closed_at + timedelta(minutes=1))
+    second = ensure_open_till(store)
+    second.opened_at = first.closed_at + timedelta(hours=12)
+    close_session(second, counted=FLOAT_AGAIN, by=manager, now=second.opened_at + timedelta(hours=1))
+    z2 = zreport.issue_z(second, staff=manager)
+    assert z1.content["sales"]["count"] == 1 and z2.content["sales"]["count"] == 1
+    assert z2.content["by_method"][1] == {"method": "card", "count": 1, "amount": between.total_minor}
+    assert z2.content["session"]["card_period_start"] == z1.content["session"]["closed_at"]
+
+
 def test_z_totals_to_the_cent(store):
     """A Z adds up the session's sales by method, plan and clerk, its fees, refunds and cash to the cent."""
     session = _day_on_t01(store)
@@ -90,7 +108,8 @@ def test_z_totals_to_the_cent(store):
     assert (c["report"], c["number"], c["terminal"]["code"], c["currency"]) == ("Z", 1, "T01", "USD")
     assert c["session"] | {"opened_at": None, "closed_at": None} == {
         "id": session.id, "state": "closed", "opened_at": None, "closed_at": None, "opened_by": "manager",
-        "closed_by": "manager", "approved_by": "boss", "close_note": "one dollar short"}
+        "closed_by": "manager", "approved_by": "boss", "close_note": "one dollar short",
+        "card_period_start": c["session"]["opened_at"]}
     # 4 cash sales (3 x 15.23 with a 0.23 fee, 1 x 25.38 with 0.38) and 2 card sales (25.38, 15.23).
     assert c["sales"] == {"count": 6, "subtotal": 11000, "fees": 23 * 4 + 38 * 2, "total": 11168}
     assert c["by_method"] == [{"method": "cash", "count": 4, "amount": 7107},

@@ -86,8 +86,11 @@ def renew(*, store: StoreSettings, terminal: Terminal, staff: Staff | None, chan
     # card sales never wait for a till.
     cash_till = till.require_open_till(terminal) if isinstance(payment, CashPayment) else None
 
-    now = now or utcnow()
     seq = _next_receipt_seq(terminal)
+    # The time is read once the terminal's row is ours: a card sale that waited for a close (which holds the same
+    # lock while it issues the Z report) is timed after that close, so it falls in the next session's period and
+    # is on the next Z, never on none.
+    now = now or utcnow()
     restores = bool(snapshot and snapshot.restores_service)
     sale = Sale(id=str(uuid.uuid4()), idempotency_scope=scope, idempotency_key=key,
                 request_fingerprint=fingerprint, channel=channel,

@@ -56,12 +56,21 @@ def _name(staff: Staff | None) -> str | None:
     return staff.name if staff is not None else None
 
 
-def _both_parts(session: TillSession, end: datetime, query):
+def period_start(session: TillSession) -> datetime:
+    """Where a session's card sales and card refunds begin: when the terminal's previous till closed (card sales
+    go on while no till is open, and belong to the next Z), or when this one opened if it is the first."""
+    previous = db.session.scalar(select(func.max(TillSession.closed_at)).where(
+        TillSession.terminal_id == session.terminal_id, TillSession.id != session.id,
+        TillSession.closed_at.is_not(None), TillSession.closed_at <= session.opened_at))
+    return previous or session.opened_at
+
+
+def _both_parts(session: TillSession, start: datetime, end: datetime, query):
     """``query`` (over sale joined to payment) for the session's sales, as two parts that each use their own
     index: its cash payments (they name the session), and the terminal's other payments in its period."""
     return union_all(query.where(Payment.till_session_id == session.id),
                      query.where(Payment.method != "cash", Sale.terminal_id == session.terminal_id,
-                                 Sale.created_at >= session.opened_at, Sale.created_at < end))
+                                 Sale.created_at >= start, Sale.created_at < end))
 
 
 def _sum_by(rows, key_of, width: int) -> dict:
@@ -74,10 +83,10 @@ def _sum_by(rows, key_of, width: int) -> dict:
     return totals
 
 
-def _sales_part(session: TillSession, end: datetime) -> dict:
+def _sales_part(session: TillSession, start: datetime, end: datetime) -> dict:
     # Grouped in the database by plan, clerk and payment method (a few dozen groups a day), then added up
     # here into each view; renew() writes one payment per sale, so a group's count is a count of sales.
-    grouped = list(db.session.execute(_both_parts(session, end, select(
+    grouped = list(db.session.execute(_both_parts(session, start, end, select(
         Sale.carrier_plan_id, Sale.plan_id, Sale.staff_id, Payment.method, func.count(),
         func.sum(Sale.subtotal_minor), func.sum(Sale.fees_minor), func.sum(Sale.total_minor),
         func.sum(Payment.amount_minor)).join(Payment, Payment.sale_id == Sale.id)
@@ -89,11 +98,11 @@ def _sales_part(session: TillSession, end: datetime) -> dict:
     names = {plan_id: (en, zh) for plan_id, en, zh in db.session.execute(
         select(Plan.id, Plan.name_en, Plan.name_zh).where(Plan.id.in_([plan_id for _code, plan_id in plans])))}
     staff = dict(db.session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(list(clerks)))).all())
-    charges = _sum_by(db.session.execute(_both_parts(session, end, select(
+    charges = _sum_by(db.session.execute(_both_parts(session, start, end, select(
         SaleCharge.code, SaleCharge.name, func.count(), func.sum(SaleCharge.amount_minor))
         .join(Sale, Sale.id == SaleCharge.sale_id).join(Payment, Payment.sale_id == Sale.id)
         .group_by(SaleCharge.code, SaleCharge.name))), lambda row: (row.code, row.name), 2)
-    follow_up = db.session.execute(_both_parts(session, end, select(
+    follow_up = db.session.execute(_both_parts(session, start, end, select(
         Sale.receipt_number, Sale.created_at, Sale.status, Sale.status_reason, Sale.total_minor)
         .join(Payment, Payment.sale_id == Sale.id).where(Sale.status.in_(FOLLOW_UP_STATUSES))))
     return {
@@ -115,14 +124,14 @@ def _sales_part(session: TillSession, end: datetime) -> dict:
     }
 
 
-def _refunds_part(session: TillSession, end: datetime) -> dict:
+def _refunds_part(session: TillSession, start: datetime, end: datetime) -> dict:
     rows = {method: (n, amount) for method, n, amount in db.session.execute(
         select(Refund.method, func.count(), func.sum(Refund.amount_minor))
         # Cash by the session it left; card by terminal and time (it touched no drawer).
         .where(Refund.state == "completed",
                or_(Refund.till_session_id == session.id,
                    and_(Refund.method != "cash", Refund.terminal_id == session.terminal_id,
-                        Refund.completed_at >= session.opened_at, Refund.completed_at < end)))
+                        Refund.completed_at >= start, Refund.completed_at < end)))
         .group_by(Refund.method))}
     by_method = [{"method": m, "count": rows.get(m, (0, 0))[0], "amount": rows.get(m, (0, 0))[1]}
                  for m in PAYMENT_METHODS]
@@ -170,7 +179,7 @@ def build_report(session: TillSession, *, now: datetime | None = None) -> dict:
     so rather than print a zero it never counted.
     """
     now = now or utcnow()
-    end = session.closed_at or now
+    start, end = period_start(session), session.closed_at or now
     terminal = db.session.get(Terminal, session.terminal_id)
     return {
         "report": "X",
@@ -180,9 +189,9 @@ def build_report(session: TillSession, *, now: datetime | None = None) -> dict:
         "session": {"id": session.id, "state": session.state, "opened_at": iso(session.opened_at),
                     "closed_at": iso(session.closed_at), "opened_by": _name(session.opener),
                     "closed_by": _name(session.closer), "approved_by": _name(session.approver),
-                    "close_note": session.close_note},
-        **_sales_part(session, end),
-        "refunds": _refunds_part(session, end),
+                    "close_note": session.close_note, "card_period_start": iso(start)},
+        **_sales_part(session, start, end),
+        "refunds": _refunds_part(session, start, end),
         "voids": None,
         "cash": _cash_part(session),
         "corrections": _pending_corrections(session.terminal_id),
