@@ -101,6 +101,10 @@ DETAIL_NAMES = {
     "code": lazy_gettext("Code"), "copy": lazy_gettext("Copy"), "number": lazy_gettext("Number"),
     "override_note": lazy_gettext("Manager's note"), "refund_id": lazy_gettext("Refund"),
     "requeued": lazy_gettext("Sent to the carrier again"), "sale_status": lazy_gettext("Sale status"),
+    "counted_minor": lazy_gettext("Counted"), "expected_minor": lazy_gettext("Expected"),
+    "over_short_minor": lazy_gettext("Over/short"), "needs_approval": lazy_gettext("Needs approval"),
+    "counted_by": lazy_gettext("Counted by"), "approved_by": lazy_gettext("Approved by"),
+    "correction_id": lazy_gettext("Correction"),
 }
 #: Details kept for the logs only: an alert's ``message`` is the worker's English (its code is the subject).
 HIDDEN_DETAILS = frozenset({"message"})

@@ -11,18 +11,12 @@ from flask_babel import gettext
 
 from pos.money import plain_amount
 from pos.services.reports import ReportRow, SalesReport
+from pos.spreadsheet import cell_text
 
 from .report_labels import COLUMNS, GROUPING_KEYS, report_key
 
+
 #: A spreadsheet runs a cell starting with one of these as a formula; such text is written after a quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    """Text as a cell that a spreadsheet shows and never runs (a name like "=1+1" stays text)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def report_csv(report: SalesReport, grouping: str) -> bytes:
     """The rows of ``grouping`` and the total, as the bytes of a CSV file."""
     def figures(row: ReportRow) -> list[str | int]:
@@ -34,7 +28,7 @@ def report_csv(report: SalesReport, grouping: str) -> bytes:
     writer.writerow([str(GROUPING_KEYS[grouping]),
                      *(f"{heading} ({report.currency})" if money else str(heading) for _n, heading, money in COLUMNS)])
     for row in report.rows(grouping):
-        key = row.key.isoformat() if grouping == "day" else _text(report_key(grouping, row.key))
+        key = row.key.isoformat() if grouping == "day" else cell_text(report_key(grouping, row.key))
         writer.writerow([key, *figures(row)])
     writer.writerow([gettext("Total"), *figures(report.total)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

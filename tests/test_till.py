@@ -117,7 +117,7 @@ def test_a_small_difference_closes_at_once(store):
     db.session.commit()
     assert (session.state, session.over_short_minor, session.approved_by) == ("closed", 500, None)
     assert session.closed_at is not None and session.closer.name == "manager"
-    assert _actions()[-2:] == ["till.count", "till.close"]
+    assert _actions()[-4:] == ["till.count", "till.close", "z.issue", "z.print"]  # the close issues and prints its Z
     assert till.current_till(_t01()) is None
 
 
@@ -144,7 +144,7 @@ def test_above_the_threshold_a_second_manager_approves(store):
     approved = till_close.approve_close(session.id, staff=staff.find_staff("ann"), note="recounted: $5.01 short")
     db.session.commit()
     assert (approved.state, approved.approver.name, approved.close_note) == ("closed", "ann", "recounted: $5.01 short")
-    assert _actions()[-3:] == ["till.count", "till.approve", "till.close"]
+    assert _actions()[-5:] == ["till.count", "till.approve", "till.close", "z.issue", "z.print"]
 
 
 def test_a_card_sale_never_waits_for_the_till(store):
@@ -305,3 +305,15 @@ def test_every_till_action_has_a_name_in_the_audit_log():
     recorded = {f"till.{kind}" for kind in till.HAND_MOVEMENTS} | {"till.open", "till.count", "till.approve",
                                                                   "till.close", "till.correct"}
     assert recorded <= AUDIT_ACTIONS.keys()
+
+
+def test_a_count_larger_than_the_database_keeps_is_refused():
+    """100,000 €500 notes is a whole number of notes in range, but more cash than the database's 32-bit total
+    holds: refused with the count's message, never a crash on PostgreSQL."""
+    from pos.store import Denomination, TillRules
+
+    rules = TillRules(denominations=(Denomination("bill", 50000), Denomination("coin", 1)))
+    assert till.parse_count({("bill", 50000): "40000", ("coin", 1): ""}, rules)[0].amount_minor == 2_000_000_000
+    with pytest.raises(DomainError) as refused:
+        till.parse_count({("bill", 50000): "100000", ("coin", 1): "0"}, rules)
+    assert refused.value.code == "invalid_count" and "more cash than a till holds" in refused.value.message

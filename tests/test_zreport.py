@@ -82,6 +82,20 @@ def _day_on_t01(app) -> dict:
     return session
 
 
+def test_typed_text_in_the_csv_never_runs_as_a_formula(store):
+    """A close note or a correction reason typed as a formula is written as text in the Z's CSV; negative amounts
+    stay numbers."""
+    manager = find_staff("manager")
+    session = till.current_till(terminal_by_code("T01"))
+    close_session(session, counted=[("bill", 2000, 5)], by=manager, approver=gen_staff("boss", "manager", MANAGER_PIN),
+                  note='=HYPERLINK("http://127.0.0.1/x","click")')
+    rows = list(csv.reader(io.StringIO(to_csv(zreport.issue_z(session, staff=manager).content).lstrip("\ufeff"))))
+    cells = [cell for row in rows for cell in row]
+    assert "'=HYPERLINK(\"http://127.0.0.1/x\",\"click\")" in cells
+    assert not any(cell.startswith("=") for cell in cells)
+    assert "-54.00" in cells  # the shortage: float 154.00 counted as 100.00
+
+
 def test_card_sales_while_no_till_is_open_are_on_the_next_z(store):
     """Card sales go on after a close; they belong to the terminal's next Z (from the previous close on), so a
     sale between two tills is on exactly one Z, never on none."""

@@ -20,6 +20,7 @@ LABELS = {
     "state": "State 状态",
     "open": "Open 营业中",
     "closed": "Closed 已结班",
+    "awaiting_approval": "Counted, awaiting approval 已清点，待批准",
     "opened_at": "Opened 开班",
     "closed_at": "Closed 结班",
     "opened_by": "Opened by 开班人",

@@ -21,6 +21,8 @@ from . import audit
 
 #: The most bills or coins of one denomination a count may hold (the database says the same).
 MAX_QUANTITY = 100_000
+#: The largest count the database keeps (a 32-bit integer on PostgreSQL): 100,000 €500 notes would not fit.
+MAX_COUNT_MINOR = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ def parse_count(quantities: dict[tuple[str, int], object], rules: TillRules) -> 
             raise DomainError("invalid_count", "Enter how many as a whole number from 0 to %(max)d.",
                               field=f"{form}_{value}", max=MAX_QUANTITY)
         lines.append(CountLine(form, value, quantity))
+    if sum(line.amount_minor for line in lines) > MAX_COUNT_MINOR:
+        raise DomainError("invalid_count", "That is more cash than a till holds: check the count.",
+                          field=f"{lines[-1].form}_{lines[-1].denomination_minor}")
     return lines
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 
 from ..money import plain_amount
+from ..spreadsheet import cell_text
 from .report_labels import LABELS, TITLES, denomination_label
 from .zreport import content_hash
 
@@ -24,9 +25,11 @@ def to_csv(content: dict) -> str:
 
     about = [("number", content.get("number")),
              ("terminal", f"{content['terminal']['code']} {content['terminal']['name']}"),
-             ("session", session["id"]), ("state", label(session["state"])),
-             *((key, session[key]) for key in ("opened_at", "closed_at", "opened_by", "closed_by", "approved_by",
-                                              "close_note")),
+             ("session", session["id"]),
+             ("state", LABELS["awaiting_approval"] if session["state"] == "counted" else label(session["state"])),
+             *((key, session[key]) for key in ("opened_at", "closed_at")),
+             *((key, cell_text(session[key]) if session[key] else None)
+               for key in ("opened_by", "closed_by", "approved_by", "close_note")),
              *((key, content.get(key)) for key in ("generated_at", "issued_at", "issued_by", "currency"))]
     section(TITLES[content["report"]], "field value",
             [(label(key), value) for key, value in about if value is not None])
@@ -36,12 +39,13 @@ def to_csv(content: dict) -> str:
     section(LABELS["by_method"], "method count amount",
             [(label(r["method"]), r["count"], money(r["amount"])) for r in content["by_method"]])
     section(LABELS["by_plan"], "plan name count subtotal fees total",
-            [(r["plan"], f"{r['name_en']} {r['name_zh']}".strip(), r["count"],
+            [(r["plan"], cell_text(f"{r['name_en']} {r['name_zh']}".strip()), r["count"],
               *(money(r[key]) for key in ("subtotal", "fees", "total"))) for r in content["by_plan"]])
     section(LABELS["by_clerk"], "clerk count amount",
-            [(r["clerk"] or LABELS["self_service"], r["count"], money(r["amount"])) for r in content["by_clerk"]])
+            [(cell_text(r["clerk"]) or LABELS["self_service"], r["count"], money(r["amount"]))
+             for r in content["by_clerk"]])
     section(LABELS["charges"], "code name count amount",
-            [(r["code"], r["name"], r["count"], money(r["amount"])) for r in content["charges"]])
+            [(r["code"], cell_text(r["name"]), r["count"], money(r["amount"])) for r in content["charges"]])
     section(LABELS["refunds"], "method count amount",
             [*((label(r["method"]), r["count"], money(r["amount"])) for r in refunds["by_method"]),
              (LABELS["total"], refunds["count"], money(refunds["amount"]))])
@@ -58,10 +62,10 @@ def to_csv(content: dict) -> str:
             [(denomination_label(line["denomination"], line["form"], currency), line["quantity"],
               money(line["amount"])) for line in cash["count"] or ()])
     section(LABELS["renewals"], "receipt sold_at status reason total",
-            [(r["receipt_number"], r["sold_at"], label(r["status"]), r["reason"] or "", money(r["total"]))
+            [(r["receipt_number"], r["sold_at"], label(r["status"]), cell_text(r["reason"]), money(r["total"]))
              for r in content["renewals"]])
     section(LABELS["corrections"], "session amount reason by at",
-            [(c["till_session_id"], money(c["amount"]), c["reason"], c["by"] or "", c["at"])
+            [(c["till_session_id"], money(c["amount"]), cell_text(c["reason"]), cell_text(c["by"]), c["at"])
              for c in content["corrections"]])
     if content["report"] == "Z":
         section(LABELS["content_hash"], "content_hash audit_head_hash",
