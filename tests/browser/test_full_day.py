@@ -25,6 +25,8 @@ from playwright.sync_api import Page, expect
 from kiosk.cli import _sync_terminals, seed_demo, upgrade_database
 from pos.db import db
 from pos.models import ZReport
+from pos.money import plain_amount
+from pos.services.report_labels import LABELS
 from tests.browser.test_counter_flow import minor_units, sign_in
 from tests.browser.test_live_devices import wait_until
 from tests.browser.test_till_close import PINS, SECOND, count_float, shoot
@@ -223,8 +225,11 @@ def test_a_managers_full_day(browser, day_app):
             approver.get_by_test_id("csv").click()
         assert download.value.suggested_filename == "Z-T01-0002.csv"
         csv = Path(download.value.path()).read_bytes().decode("utf-8-sig")
-        for figure in (FLOAT, expected, -short, cash_refunds, paid_out):
-            assert re.search(rf",{figure / 100:.2f}\r\n", csv), figure
+        rows = {"float": ("", FLOAT), "cash_sales": (2, first_total + declined_total), "cash_refunds": (1, cash_refunds),
+                "paid_out": (1, paid_out), "expected": ("", expected), "counted": ("", FLOAT),
+                "over_short": ("", -short)}
+        for key, (count, figure) in rows.items():
+            assert f"\r\n{LABELS[key]},{count},{plain_amount(figure, 'USD')}\r\n" in csv, key
         assert content_hash in csv and audit_head in csv
     finally:
         for context in contexts:
