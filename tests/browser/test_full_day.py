@@ -146,7 +146,7 @@ def test_a_managers_full_day(browser, day_app):
         shoot(manager, "day-01-opened-1024")
 
         # 2. A cash sale with change, a card sale; the cash sale reaches the carrier and is confirmed.
-        first_cash, first_total = _sell(clerk, LINE, "cash")
+        _first, first_total = _sell(clerk, LINE, "cash")
         expect(clerk.get_by_test_id("sale-status")).to_have_text("Confirmed", timeout=15_000)
         _card, card_total = _sell(clerk, CARD_LINE, "card")
 
@@ -225,9 +225,9 @@ def test_a_managers_full_day(browser, day_app):
             approver.get_by_test_id("csv").click()
         assert download.value.suggested_filename == "Z-T01-0002.csv"
         csv = Path(download.value.path()).read_bytes().decode("utf-8-sig")
-        rows = {"float": ("", FLOAT), "cash_sales": (2, first_total + declined_total), "cash_refunds": (1, cash_refunds),
-                "paid_out": (1, paid_out), "expected": ("", expected), "counted": ("", FLOAT),
-                "over_short": ("", -short)}
+        rows = {"float": ("", FLOAT), "cash_sales": (2, first_total + declined_total),
+                "cash_refunds": (1, cash_refunds), "paid_out": (1, paid_out),
+                "expected": ("", expected), "counted": ("", FLOAT), "over_short": ("", -short)}
         for key, (count, figure) in rows.items():
             assert f"\r\n{LABELS[key]},{count},{plain_amount(figure, 'USD')}\r\n" in csv, key
         assert content_hash in csv and audit_head in csv
