@@ -14,7 +14,7 @@ from pos.db import db
 from pos.models import AuditEntry, Refund, Sale, Staff, Terminal
 from pos.models.audit import APPEND_ONLY_TRIGGERS, DROP_APPEND_ONLY_TRIGGERS
 from pos.models.catalog import DROP_PRICE_HISTORY_TRIGGERS, PRICE_HISTORY_TRIGGERS
-from pos.models.till import DROP_IMMUTABLE_TRIGGERS, IMMUTABLE_TRIGGERS
+from pos.models.till import CORRECTION_TRIGGERS, DROP_CORRECTION_TRIGGERS, DROP_IMMUTABLE_TRIGGERS, IMMUTABLE_TRIGGERS
 from pos.services import catalog, checkout, sales, staff, till
 from pos.services.terminals import terminal_by_code
 
@@ -155,11 +155,12 @@ def bypass_append_only(*statements, params: dict | None = None) -> None:
     """
     dialect = db.session.get_bind().dialect.name
     for statement in (*DROP_APPEND_ONLY_TRIGGERS[dialect], *DROP_IMMUTABLE_TRIGGERS[dialect],
-                      *DROP_PRICE_HISTORY_TRIGGERS[dialect]):
+                      *DROP_CORRECTION_TRIGGERS[dialect], *DROP_PRICE_HISTORY_TRIGGERS[dialect]):
         db.session.execute(text(statement))
     for statement in statements:
         db.session.execute(statement, params)
-    for statement in (*APPEND_ONLY_TRIGGERS[dialect], *IMMUTABLE_TRIGGERS[dialect], *PRICE_HISTORY_TRIGGERS[dialect]):
+    for statement in (*APPEND_ONLY_TRIGGERS[dialect], *IMMUTABLE_TRIGGERS[dialect], *CORRECTION_TRIGGERS[dialect],
+                      *PRICE_HISTORY_TRIGGERS[dialect]):
         db.session.execute(text(statement))
 
 

@@ -141,6 +141,10 @@ TRIGGER_BREAKS = [
     ("till_session_no_delete", "DELETE refused", "DELETE FROM till_session WHERE state = 'open'"),
     ("till_session_counted_no_change", "counted", "UPDATE till_session SET counted_minor = counted_minor + 100, "
                                                   "over_short_minor = over_short_minor + 100 WHERE state = 'counted'"),
+    ("till_correction_no_update", "till_correction is append-only", "UPDATE till_correction SET amount_minor = 1"),
+    ("till_correction_no_update", "till_correction is append-only",
+     "UPDATE till_correction SET z_report_id = (SELECT MIN(id) FROM z_report), reason = 'edited'"),
+    ("till_correction_no_delete", "till_correction is append-only", "DELETE FROM till_correction"),
     ("till_session_counted_no_change", "counted", "UPDATE till_session SET state = 'open', closed_by = NULL, "
                                                   "counted_minor = NULL, expected_minor = NULL, "
                                                   "over_short_minor = NULL WHERE state = 'counted'"),

@@ -27,6 +27,7 @@ from pos.models.till import (
     CASH_COUNT_CHECKS,
     CASH_COUNT_LINE_CHECKS,
     CASH_MOVEMENT_CHECKS,
+    CORRECTION_TRIGGERS,
     IMMUTABLE_TRIGGERS,
     TILL_CORRECTION_CHECKS,
     TILL_SESSION_CHECKS,
@@ -215,7 +216,8 @@ def test_the_ledger_refuses_changes_to_what_was_recorded(shop_db, trigger, says,
 
 def test_every_ledger_trigger_has_a_breaking_statement():
     """Each trigger of IMMUTABLE_TRIGGERS (by its SQLite name) is tried by a statement above."""
-    names = {re.match(r"CREATE TRIGGER (\w+)", sql).group(1) for sql in IMMUTABLE_TRIGGERS["sqlite"]}
+    names = {re.match(r"CREATE TRIGGER (\w+)", sql).group(1)
+             for sql in (*IMMUTABLE_TRIGGERS["sqlite"], *CORRECTION_TRIGGERS["sqlite"])}
     assert names == {trigger for trigger, _, _ in ledger_rules.TRIGGER_BREAKS}
 
 

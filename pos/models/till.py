@@ -154,6 +154,33 @@ DROP_IMMUTABLE_TRIGGERS = {
 }
 
 
+#: A correction is never edited or deleted; the one change allowed is the next Z report marking it as shown
+#: (``z_report_id`` from empty to a report, once). Migration 0013 (after 0008 made the table).
+_CORRECTION_FIXED = ("id", "till_session_id", "amount_minor", "reason", "staff_id", "created_at")
+CORRECTION_TRIGGERS = {
+    "postgresql": (
+        "CREATE FUNCTION till_correction_only_marked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP = 'DELETE' OR OLD.z_report_id IS NOT NULL OR NEW.z_report_id IS NULL OR "
+        + " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _CORRECTION_FIXED)
+        + " THEN RAISE EXCEPTION 'till_correction is append-only: % refused', TG_OP; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER till_correction_append_only BEFORE UPDATE OR DELETE ON till_correction "
+        "FOR EACH ROW EXECUTE FUNCTION till_correction_only_marked()",
+    ),
+    "sqlite": (
+        "CREATE TRIGGER till_correction_no_update BEFORE UPDATE ON till_correction WHEN OLD.z_report_id IS NOT NULL "
+        "OR NEW.z_report_id IS NULL OR "
+        + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _CORRECTION_FIXED)
+        + " BEGIN SELECT RAISE(ABORT, 'till_correction is append-only: UPDATE refused'); END",
+        "CREATE TRIGGER till_correction_no_delete BEFORE DELETE ON till_correction "
+        "BEGIN SELECT RAISE(ABORT, 'till_correction is append-only: DELETE refused'); END",
+    ),
+}
+DROP_CORRECTION_TRIGGERS = {
+    "postgresql": ("DROP TRIGGER IF EXISTS till_correction_append_only ON till_correction",
+                   "DROP FUNCTION IF EXISTS till_correction_only_marked()"),
+    "sqlite": ("DROP TRIGGER IF EXISTS till_correction_no_update", "DROP TRIGGER IF EXISTS till_correction_no_delete"),
+}
+
 def _checks(rules: dict[str, str]) -> tuple[CheckConstraint, ...]:
     return tuple(CheckConstraint(sql, name=name) for name, sql in rules.items())
 

@@ -7,7 +7,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ..db import db, utcnow
 from ..errors import DomainError, Forbidden, NotFound
@@ -66,8 +66,11 @@ def _keep_a_manager(staff: Staff, by: Staff | None, own_message: str) -> None:
         return
     if by is not None and by.id == staff.id:
         raise Forbidden("own_account", own_message)
-    others = db.session.scalar(select(func.count()).select_from(Staff).where(
-        Staff.role == "manager", Staff.active, Staff.id != staff.id))
+    # The active managers' rows are locked before they are counted: two managers taking each other's role at
+    # the same moment on PostgreSQL are then counted one after the other, and the second is refused.
+    managers = db.session.scalars(select(Staff.id).where(Staff.role == "manager", Staff.active)
+                                  .with_for_update()).all()
+    others = [member for member in managers if member != staff.id]
     if not others:
         raise Forbidden("last_manager", "The store must keep an active manager: make someone else a manager first.")
 
