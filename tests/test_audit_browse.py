@@ -13,15 +13,7 @@ from pos.errors import DomainError
 from pos.services import audit
 from pos.services.staff import find_staff
 
-from .helpers import empty_audit_log, empty_tables, seed_basic, seeded_app
-from .postgres import temporary_database
-
-
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One seeded app on a throwaway PostgreSQL database for this module."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
+from .helpers import empty_audit_log, empty_tables, seed_basic
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -19,15 +19,7 @@ from pos.services import catalog, pricing
 from pos.services.pricing import PriceSetting
 from pos.services.staff import find_staff
 
-from .helpers import empty_tables, gen_sale, seed_basic, seeded_app
-from .postgres import temporary_database
-
-
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One seeded app on a throwaway PostgreSQL database for this module."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
+from .helpers import empty_tables, gen_sale, seed_basic
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

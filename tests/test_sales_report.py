@@ -15,17 +15,9 @@ from pos.db import db
 from pos.errors import DomainError
 from pos.services import reports
 
-from .helpers import CARD, empty_tables, gen_refund_row, gen_sale_at, gen_staff, seed_basic, seeded_app
-from .postgres import temporary_database
+from .helpers import CARD, empty_tables, gen_refund_row, gen_sale_at, gen_staff, seed_basic
 
 LA = ZoneInfo("America/Los_Angeles")
-
-
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One migrated store on a throwaway PostgreSQL database for this module."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -12,15 +12,7 @@ from pos.models import AuditEntry
 from pos.services import staff as staff_service
 from pos.services.staff import find_staff
 
-from .helpers import MANAGER_PIN, empty_tables, gen_staff, seed_basic, seeded_app
-from .postgres import temporary_database
-
-
-@pytest.fixture(scope="module")
-def postgres_app(tmp_path_factory):
-    """One seeded app on a throwaway PostgreSQL database for this module."""
-    with temporary_database() as url, seeded_app(tmp_path_factory.mktemp("pg"), {"database": {"url": url}}) as app:
-        yield app
+from .helpers import MANAGER_PIN, empty_tables, gen_staff, seed_basic
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
