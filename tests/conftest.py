@@ -76,6 +76,20 @@ def shop(clean_app):
     return clean_app
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request):
+    """An app context on an emptied store (demo plans, a clerk and a manager, T01's till open), once on SQLite
+    and once on PostgreSQL; a module that needs more defines its own ``store``."""
+    from .helpers import seed_basic
+
+    app = request.getfixturevalue("clean_app" if request.param == "sqlite" else "postgres_app")
+    empty_tables(app)
+    seed_basic(app)
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
 @pytest.fixture(scope="module")
 def postgres_app(tmp_path_factory):
     """One seeded app on a throwaway PostgreSQL database, for the module asking for it."""

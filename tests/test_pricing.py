@@ -22,17 +22,6 @@ from pos.services.staff import find_staff
 from .helpers import empty_tables, gen_sale, seed_basic
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request):
-    """An app context on a store with the demo plans (fixed prices), a clerk, a manager and T01's till open."""
-    app = request.getfixturevalue("clean_app" if request.param == "sqlite" else "postgres_app")
-    empty_tables(app)
-    seed_basic(app)
-    with app.app_context():
-        yield app
-        db.session.rollback()
-
-
 def _plan(code: str = "US-7D-5GB") -> Plan:
     return db.session.scalar(select(Plan).where(Plan.carrier_plan_id == code))
 

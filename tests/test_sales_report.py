@@ -15,20 +15,9 @@ from pos.db import db
 from pos.errors import DomainError
 from pos.services import reports
 
-from .helpers import CARD, empty_tables, gen_refund_row, gen_sale_at, gen_staff, seed_basic
+from .helpers import CARD, gen_refund_row, gen_sale_at, gen_staff, seed_basic
 
 LA = ZoneInfo("America/Los_Angeles")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request):
-    """An app context on an emptied store (demo plans, a clerk and a manager, T01's till open), per database."""
-    app = request.getfixturevalue("clean_app" if request.param == "sqlite" else "postgres_app")
-    empty_tables(app)
-    seed_basic(app)
-    with app.app_context():
-        yield app
-        db.session.rollback()
 
 
 def report(app, first: date, last: date) -> reports.SalesReport:

@@ -12,18 +12,7 @@ from pos.models import AuditEntry
 from pos.services import staff as staff_service
 from pos.services.staff import find_staff
 
-from .helpers import MANAGER_PIN, empty_tables, gen_staff, seed_basic
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request):
-    """An app context on a store with one clerk and one manager."""
-    app = request.getfixturevalue("clean_app" if request.param == "sqlite" else "postgres_app")
-    empty_tables(app)
-    seed_basic(app)
-    with app.app_context():
-        yield app
-        db.session.rollback()
+from .helpers import MANAGER_PIN, gen_staff
 
 
 def _audited(action: str) -> int:

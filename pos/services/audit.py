@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, text
@@ -13,6 +13,7 @@ from ..db import db, utcnow
 from ..errors import DomainError
 from ..models import AuditEntry, Staff
 from ..models.audit import GENESIS_HASH
+from .reports import DayRange, day_bounds
 
 _ACTION = re.compile(r"^[a-z_]{1,20}\.[a-z_]{1,20}$")
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -92,7 +93,7 @@ def _local_day(text: str, field: str) -> date | None:
 
 
 def _midnight_utc(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    return day_bounds(DayRange(day, day), zone)[0]
 
 
 def read_filter(*, first_day: str = "", last_day: str = "", actor: str = "", action: str = "", subject: str = "",
